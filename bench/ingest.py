@@ -1,0 +1,209 @@
+"""Ingest N events through interactions.services.events_ingest, against the raw driver.
+
+Baseline, same run, same table: the driver's executemany of the very rows the service stores
+(and COPY on PostgreSQL, reported beside it). Customers exist beforehand (found by email).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from typing import Any
+
+BATCH = 1000
+TEXTS = [
+    "سلام وقت بخیر سفارشم هنوز نرسیده",
+    "亲，我的订单什么时候发货？",
+    "my grinder stopped working",
+    "دستگاه روشن نمیشه",
+    "收到的货是坏的，我要退款",
+    "Thanks, Daniel was great on the phone!",
+    "when do you open on saturday",
+    "咖啡机一直闪红灯",
+]
+CHANNELS = ["email", "sms", "telegram", "instagram", "phone", "chat", "web", "wechat"]
+
+
+def _events(n: int, customers: list[tuple[int, str]], seed: int, tag: str) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    step = 180 * 86400 / n  # six months of traffic, arriving roughly in time order
+    out = []
+    for i in range(n):
+        _cid, email = customers[rng.randrange(len(customers))]
+        when = start + dt.timedelta(seconds=int(i * step) + rng.randrange(600))
+        out.append(
+            {
+                "source": f"bench-{tag}",
+                "external_id": f"e{i:09d}",
+                "channel": rng.choice(CHANNELS),
+                "direction": "inbound",
+                "type": "message",
+                "stage": "service",
+                "occurred_at": when.isoformat(),
+                "customer": {"email": email},
+                "text": rng.choice(TEXTS),
+                "metadata": {"seq": i},
+            }
+        )
+    return out
+
+
+def _customers(count: int) -> list[tuple[int, str]]:
+    from khoshnud.customers.models import Customer, Identity
+
+    made = Customer.objects.bulk_create(
+        [Customer(first_name=f"Bench{i}", search_text=f"bench{i}") for i in range(count)],
+        batch_size=1000,
+    )
+    Identity.objects.bulk_create(
+        [
+            Identity(customer=c, kind="email", value=f"bench{i}@example.com")
+            for i, c in enumerate(made)
+        ],
+        batch_size=1000,
+    )
+    return [(c.pk, f"bench{i}@example.com") for i, c in enumerate(made)]
+
+
+def _rows(events: list[dict[str, Any]], customer_of: dict[str, int]) -> list[tuple]:
+    from django.db import connection
+    from django.utils import timezone
+
+    ops, now = connection.ops, timezone.now()
+    return [
+        (
+            customer_of[e["customer"]["email"]],
+            e["channel"],
+            e["direction"],
+            e["type"],
+            e["stage"],
+            ops.adapt_datetimefield_value(dt.datetime.fromisoformat(e["occurred_at"])),
+            e["text"],
+            json.dumps(e["metadata"], ensure_ascii=False),
+            None,
+            e["source"],
+            e["external_id"],
+            ops.adapt_datetimefield_value(now),
+        )
+        for e in events
+    ]
+
+
+def _raw_executemany(rows: list[tuple], db: str) -> float:
+    from django.db import connection
+
+    from khoshnud.interactions.services.ingest import insert_sql
+
+    settings = connection.settings_dict
+    sql = insert_sql()
+    if db == "sqlite":
+        import sqlite3
+
+        from django.conf import settings as django_settings
+
+        conn = sqlite3.connect(settings["NAME"])
+        conn.executescript(django_settings.SQLITE_PRAGMAS)  # the same connection settings
+        sql = sql.replace("%s", "?")
+    else:
+        import psycopg
+
+        conn = psycopg.connect(
+            dbname=settings["NAME"],
+            user=settings["USER"],
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+        )  # type: ignore[assignment]
+    started = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        cur = conn.cursor()
+        cur.executemany(sql, rows[i : i + BATCH])
+        conn.commit()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def _raw_copy(rows: list[tuple]) -> float:
+    import psycopg
+    from django.db import connection
+
+    from khoshnud.interactions.services.ingest import _INSERT_COLUMNS
+
+    s = connection.settings_dict
+    cols = ", ".join(_INSERT_COLUMNS)
+    with psycopg.connect(
+        dbname=s["NAME"], user=s["USER"], host=s["HOST"], port=s["PORT"] or 5432
+    ) as conn:
+        started = time.perf_counter()
+        for i in range(0, len(rows), BATCH):
+            with conn.cursor().copy(f"COPY interactions_interaction ({cols}) FROM STDIN") as copy:
+                for row in rows[i : i + BATCH]:
+                    copy.write_row(row)
+            conn.commit()
+        return time.perf_counter() - started
+
+
+def _clear(db: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if db == "sqlite":
+            cur.execute("DELETE FROM interactions_interaction")
+        else:
+            cur.execute("TRUNCATE interactions_interaction")
+    if db == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("VACUUM")
+
+
+def run(*, scale: int, db: str) -> dict[str, Any]:
+    from django.db import connection
+
+    from khoshnud.interactions.services import events_ingest
+
+    customers = _customers(max(10, scale // 50))
+    customer_of = {email: cid for cid, email in customers}
+    events = _events(scale, customers, seed=7, tag="svc")
+    rows = _rows(_events(scale, customers, seed=7, tag="raw"), customer_of)
+    print(f"ingest: {scale:,} events for {len(customers):,} customers into {db}")
+
+    raw_s = _raw_executemany(rows, db)
+    raw_rate = scale / raw_s
+    print(f"  raw driver executemany: {raw_rate:,.0f} rows/s ({raw_s:.1f} s)")
+    extra: dict[str, Any] = {}
+    _clear(db)
+    if db == "postgres":
+        copy_s = _raw_copy(rows)
+        extra["raw_copy_rows_per_s"] = round(scale / copy_s)
+        print(f"  raw driver COPY:        {scale / copy_s:,.0f} rows/s ({copy_s:.1f} s)")
+        _clear(db)
+    connection.close()
+
+    started = time.perf_counter()
+    created = 0
+    for i in range(0, len(events), BATCH):
+        results = events_ingest(events=events[i : i + BATCH])
+        created += sum(r.status == "created" for r in results)
+    service_s = time.perf_counter() - started
+    rate = scale / service_s
+    assert created == scale, f"stored {created} of {scale}"
+
+    replay_started = time.perf_counter()
+    replay = events_ingest(events=events[:BATCH])
+    replay_ms = (time.perf_counter() - replay_started) * 1000
+    assert all(r.status == "duplicate" for r in replay)
+    print(f"  service events_ingest:  {rate:,.0f} events/s ({service_s:.1f} s)")
+    print(f"  ratio service / raw executemany: {rate / raw_rate:.2f}")
+    print(f"  replaying a batch of {BATCH} (all duplicates): {replay_ms:.0f} ms")
+    return {
+        "events_per_s": round(rate),
+        "raw_rows_per_s": round(raw_rate),
+        "ratio": round(rate / raw_rate, 3),
+        "events": scale,
+        "batch": BATCH,
+        "replay_batch_ms": round(replay_ms, 1),
+        **extra,
+    }

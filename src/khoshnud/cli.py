@@ -1,0 +1,81 @@
+"""The ``khoshnud`` console command.
+
+Every sub-command is a Django management command of the app that owns it
+(``demo``, ``serve``, ``worker``, ``import``, ``bench``, ``token``, ``language``...);
+``khoshnud manage ...`` reaches any other management command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+COMMANDS = {
+    "demo": "demo",
+    "serve": "serve",
+    "worker": "worker",
+    "import": "import_csv",
+    "token": "token",
+    "user": "user",
+    "language": "language",
+    "migrate": "migrate",
+}
+
+USAGE = """usage: khoshnud COMMAND [options]
+
+commands:
+  demo        migrate, load the demo business (once) and serve the UI (--port, default 8000)
+  serve       serve the web UI and API with gunicorn (production)
+  worker      run background tasks (embedded database queue, or RQ with KHOSHNUD_TASK_BACKEND=rq)
+  import      import customers, products, orders or interactions from CSV
+  token       create, list or revoke API tokens
+  user        create staff users with a role
+  language    train / eval / analyse the offline language models
+  bench       run a benchmark: ingest, timeline, language
+  migrate     create or update the database schema
+  manage      any Django management command
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khoshnud.settings")
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return
+    name, rest = args[0], args[1:]
+    if name == "bench":
+        _run_bench(rest)
+        return
+    if name == "manage":
+        command_args = rest
+    elif name in COMMANDS:
+        command_args = [COMMANDS[name], *rest]
+    else:
+        print(f"khoshnud: unknown command {name!r}\n\n{USAGE}", file=sys.stderr)
+        raise SystemExit(2)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["khoshnud", *command_args])
+
+
+def _run_bench(rest: list[str]) -> None:
+    """Benchmarks live in the repository's bench/ folder (next to src/), not in the package."""
+    from pathlib import Path
+
+    for folder in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (folder / "bench" / "runner.py").is_file():
+            sys.path.insert(0, str(folder))
+            break
+    else:
+        print(
+            "khoshnud bench: run it from the project checkout (bench/ not found)", file=sys.stderr
+        )
+        raise SystemExit(2)
+    from bench.runner import main as bench_main
+
+    bench_main(rest)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Customers, their identities per channel, personal dates and consents."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from khoshnud.calendars import Calendar, CalendarDate
+
+
+class Locale(models.TextChoices):
+    FA = "fa", "فارسی"
+    ZH = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class Tier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    LOYAL = "loyal", _("Loyal")
+    KEY = "key", _("Key")
+
+
+class Customer(models.Model):
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    locale = models.CharField(_("language"), max_length=8, choices=Locale, default=Locale.EN)
+    calendar = models.CharField(_("calendar"), max_length=12, choices=Calendar, default="gregorian")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    tier = models.CharField(_("tier"), max_length=12, choices=Tier, default=Tier.STANDARD)
+    attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
+    # Lower-cased "first last" plus identities, for search in any script.
+    search_text = models.TextField(default="", blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        if self.locale == Locale.ZH and self.last_name and self.first_name:
+            return f"{self.last_name}{self.first_name}"  # Chinese names: family name first
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    TELEGRAM = "telegram", _("Telegram")
+    INSTAGRAM = "instagram", _("Instagram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WECHAT = "wechat", _("WeChat")
+    EXTERNAL = "external", _("External id")
+
+
+class Identity(models.Model):
+    """How a channel knows the customer; a value belongs to one customer only."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=16, choices=IdentityKind)
+    value = models.CharField(max_length=255)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identity_unique")]
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class DateKind(models.TextChoices):
+    BIRTHDAY = "birthday", _("Birthday")
+    WEDDING_ANNIVERSARY = "wedding_anniversary", _("Wedding anniversary")
+    CUSTOM = "custom", _("Custom")
+
+
+class PersonalDate(models.Model):
+    """A date that matters to the customer, kept in the calendar they gave it in."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="personal_dates")
+    kind = models.CharField(max_length=24, choices=DateKind)
+    label = models.CharField(max_length=100, blank=True)
+    calendar = models.CharField(max_length=12, choices=Calendar)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    month = models.PositiveSmallIntegerField()
+    day = models.PositiveSmallIntegerField()
+    leap_month = models.BooleanField(default=False, help_text="Chinese lunar leap month")
+
+    class Meta:
+        ordering = ["kind", "month", "day"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.as_calendar_date()}"
+
+    def as_calendar_date(self) -> CalendarDate:
+        return CalendarDate(self.calendar, self.year, self.month, self.day, self.leap_month)
+
+
+class ConsentChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone")
+    TELEGRAM = "telegram", _("Telegram")
+    INSTAGRAM = "instagram", _("Instagram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WECHAT = "wechat", _("WeChat")
+
+
+class Consent(models.Model):
+    """One consent decision; the latest row per (customer, channel) is in force."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(max_length=16, choices=ConsentChannel)
+    granted = models.BooleanField()
+    method = models.CharField(_("how"), max_length=100)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["channel", "-recorded_at", "-id"]
+        indexes = [models.Index(fields=["customer", "channel", "-recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel}={'yes' if self.granted else 'no'}"

@@ -1,0 +1,337 @@
+"""Writes for customers: create, update, identities, personal dates, consents, merge.
+
+Every function is transactional and writes its audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from khoshnud.accounts.services import audit_log
+from khoshnud.calendars import (
+    Calendar,
+    CalendarDateError,
+    parse_calendar_date,
+    validate_calendar_date,
+)
+from khoshnud.customers.identities import IdentityError, normalize_identity
+from khoshnud.customers.models import (
+    Consent,
+    ConsentChannel,
+    Customer,
+    DateKind,
+    Identity,
+    IdentityKind,
+    Locale,
+    PersonalDate,
+    Tier,
+)
+from khoshnud.customers.search import fold
+from khoshnud.db import select_in
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+PROFILE_FIELDS = ("first_name", "last_name", "locale", "calendar", "time_zone", "tier")
+# The calendar a customer most likely lives by, when none is given.
+DEFAULT_CALENDAR = {Locale.FA: Calendar.JALALI, Locale.ZH: Calendar.GREGORIAN}
+DEFAULT_TIME_ZONE = {Locale.FA: "Asia/Tehran", Locale.ZH: "Asia/Shanghai"}
+
+
+_CHOICES = {"locale": Locale.values, "calendar": Calendar.values, "tier": Tier.values}
+
+
+class CustomerInputError(ValueError):
+    """Invalid customer data; ``errors`` maps field → message."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+def clean_profile(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validate profile fields; returns the cleaned subset present in ``data``."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for name in ("first_name", "last_name"):
+        if name in data and data[name] is not None:
+            value = str(data[name]).strip()
+            if len(value) > 100:
+                errors[name] = "longer than 100 characters"
+            out[name] = value
+    for name, allowed in _CHOICES.items():
+        if name in data and data[name] is not None:
+            value = str(data[name]).strip().lower()
+            if name == "locale" and value in {"zh", "zh_hans", "zh-cn"}:
+                value = Locale.ZH
+            if value not in allowed:
+                errors[name] = f"{data[name]!r} is not one of {allowed}"
+            out[name] = value
+    if data.get("time_zone"):
+        try:
+            zoneinfo.ZoneInfo(str(data["time_zone"]))
+            out["time_zone"] = str(data["time_zone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = f"unknown time zone {data['time_zone']!r}"
+    if "attributes" in data and data["attributes"] is not None:
+        if not isinstance(data["attributes"], dict):
+            errors["attributes"] = "must be an object"
+        else:
+            out["attributes"] = data["attributes"]
+    if not partial:
+        locale = out.setdefault("locale", Locale.EN)
+        out.setdefault("calendar", DEFAULT_CALENDAR.get(locale, Calendar.GREGORIAN))
+        out.setdefault("time_zone", DEFAULT_TIME_ZONE.get(locale, "UTC"))
+    if errors:
+        raise CustomerInputError(errors)
+    return out
+
+
+def clean_identities(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """{kind: value or [values]} → normalised (kind, value) pairs; unknown keys are ignored."""
+    pairs: list[tuple[str, str]] = []
+    errors: dict[str, str] = {}
+    for kind in IdentityKind.values:
+        if raw.get(kind) in (None, ""):
+            continue
+        values = raw[kind] if isinstance(raw[kind], list) else [raw[kind]]
+        for value in values:
+            try:
+                pairs.append((kind, normalize_identity(kind, value)))
+            except IdentityError as exc:
+                errors[kind] = str(exc)
+    if errors:
+        raise CustomerInputError(errors)
+    return pairs
+
+
+def clean_personal_dates(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for i, item in enumerate(raw):
+        kind = item.get("kind", DateKind.BIRTHDAY)
+        if kind not in DateKind.values:
+            raise CustomerInputError({f"personal_dates[{i}].kind": f"use one of {DateKind.values}"})
+        calendar = item.get("calendar", Calendar.GREGORIAN)
+        leap = bool(item.get("leap_month", False))
+        try:
+            value = parse_calendar_date(str(item.get("date", "")), calendar)
+            if leap:
+                if calendar != Calendar.CHINESE:
+                    raise CalendarDateError("leap_month applies to the Chinese lunar calendar")
+                validate_calendar_date(replace(value, leap_month=True))
+        except CalendarDateError as exc:
+            raise CustomerInputError({f"personal_dates[{i}].date": str(exc)}) from None
+        out.append(
+            {
+                "kind": kind,
+                "label": str(item.get("label", ""))[:100],
+                "calendar": calendar,
+                "year": value.year,
+                "month": value.month,
+                "day": value.day,
+                "leap_month": leap,
+            }
+        )
+    return out
+
+
+def search_text_for(customer: Customer, identities: Iterable[str]) -> str:
+    parts = [customer.first_name, customer.last_name, customer.full_name, *identities]
+    return fold(" ".join(p for p in parts if p))
+
+
+def _refresh_search_text(customer: Customer) -> None:
+    values = customer.identities.values_list("value", flat=True)
+    customer.search_text = search_text_for(customer, values)
+    Customer.objects.filter(pk=customer.pk).update(search_text=customer.search_text)
+
+
+def _attach_identities(customer: Customer, pairs: Iterable[tuple[str, str]]) -> None:
+    for kind, value in pairs:
+        owner = Identity.objects.filter(kind=kind, value=value).values_list(
+            "customer_id", flat=True
+        )
+        existing = owner.first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    Identity.objects.create(customer=customer, kind=kind, value=value)
+            except IntegrityError:
+                existing = owner.first()
+        if existing is not None and existing != customer.pk:
+            raise CustomerInputError({kind: f"{value} already belongs to customer {existing}"})
+
+
+@transaction.atomic
+def customer_create(*, data: Mapping[str, Any], actor: Actor = None) -> Customer:
+    """Create a customer with identities, personal dates and consents from validated input.
+
+    Raises CustomerInputError (nothing is stored) when any part is invalid or an identity is taken.
+    """
+    profile = clean_profile(data)
+    pairs = clean_identities(data.get("identities") or {})
+    dates = clean_personal_dates(data.get("personal_dates") or [])
+    customer = Customer.objects.create(**profile)
+    _attach_identities(customer, pairs)
+    for item in dates:
+        PersonalDate.objects.create(customer=customer, **item)
+    for consent in data.get("consents") or []:
+        consent_record(customer=customer, actor=actor, **consent)
+    _refresh_search_text(customer)
+    audit_log(
+        actor=actor,
+        action="customer.create",
+        object_type="customer",
+        object_id=customer.pk,
+        customer_id=customer.pk,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, data: Mapping[str, Any], actor: Actor = None
+) -> Customer:
+    """Change profile fields, add identities / personal dates; audited with the changed fields."""
+    profile = clean_profile(data, partial=True)
+    pairs = clean_identities(data.get("identities") or {})
+    dates = clean_personal_dates(data.get("personal_dates") or [])
+    changed = {k: v for k, v in profile.items() if getattr(customer, k) != v}
+    for key, value in changed.items():
+        setattr(customer, key, value)
+    if changed:
+        customer.save()
+    _attach_identities(customer, pairs)
+    for item in dates:
+        PersonalDate.objects.create(customer=customer, **item)
+    _refresh_search_text(customer)
+    audit_log(
+        actor=actor,
+        action="customer.update",
+        object_type="customer",
+        object_id=customer.pk,
+        customer_id=customer.pk,
+        data={"changed": sorted(changed), "identities": len(pairs), "personal_dates": len(dates)},
+    )
+    return customer
+
+
+def consent_record(
+    *,
+    customer: Customer,
+    channel: str,
+    granted: bool,
+    method: str,
+    recorded_at: dt.datetime | str | None = None,
+    actor: Actor = None,
+) -> Consent:
+    """Record a consent decision (history is kept; the newest decision is in force)."""
+    if channel not in ConsentChannel.values:
+        raise CustomerInputError({"consent.channel": f"use one of {ConsentChannel.values}"})
+    if not method or not str(method).strip():
+        raise CustomerInputError({"consent.method": "say how the consent was given"})
+    when = recorded_at or timezone.now()
+    if isinstance(when, str):
+        try:
+            when = dt.datetime.fromisoformat(when)
+        except ValueError:
+            raise CustomerInputError({"consent.recorded_at": f"{when!r} is not ISO 8601"}) from None
+    if timezone.is_naive(when):
+        raise CustomerInputError({"consent.recorded_at": "a time needs its zone (+03:30, Z)"})
+    consent = Consent.objects.create(
+        customer=customer,
+        channel=channel,
+        granted=bool(granted),
+        method=str(method)[:100],
+        recorded_at=when,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )  # type: ignore[misc]
+    audit_log(
+        actor=actor,
+        action="consent.record",
+        object_type="customer",
+        object_id=customer.pk,
+        customer_id=customer.pk,
+        data={"channel": channel, "granted": bool(granted)},
+    )
+    return consent
+
+
+def customers_find_by_identities(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(kind, value) → customer id for the pairs that exist; one query per kind and 500 values.
+
+    Plain SQL on purpose: this runs for every ingested batch.
+    """
+    by_kind: dict[str, set[str]] = {}
+    for kind, value in pairs:
+        by_kind.setdefault(kind, set()).add(value)
+    found: dict[tuple[str, str], int] = {}
+    sql = (
+        f"SELECT value, customer_id FROM {Identity._meta.db_table} WHERE kind = %s AND value {{IN}}"  # noqa: S608
+    )
+    for kind, value_set in by_kind.items():
+        values = list(value_set)
+        for start in range(0, len(values), 500):
+            for value, customer_id in select_in(sql, [kind], values[start : start + 500]):
+                found[(kind, value)] = customer_id
+    return found
+
+
+@transaction.atomic
+def customer_merge(*, target: Customer, source: Customer, actor: Actor = None) -> Customer:
+    """Move ``source``'s identities, history, orders, dates and consents to ``target``.
+
+    ``source`` stays as a tombstone pointing at ``target`` (merged_into), so old links resolve.
+    Audited; raises ValueError when merging a customer into itself or an already-merged one.
+    """
+    from khoshnud.commerce.models import Order
+    from khoshnud.interactions.models import Interaction
+    from khoshnud.language.models import MessageAnalysis
+
+    if target.pk == source.pk:
+        raise ValueError("cannot merge a customer into itself")
+    if source.merged_into_id or target.merged_into_id:
+        raise ValueError("one of these customers was already merged into another")
+    # Lock both rows in a stable order so that two concurrent merges cannot interleave.
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update().filter(pk__in=sorted([target.pk, source.pk]))
+    }
+    target, source = locked[target.pk], locked[source.pk]
+    moved = {
+        "identities": Identity.objects.filter(customer=source).update(customer=target),
+        "interactions": Interaction.objects.filter(customer_id=source.pk)._erase_update(
+            customer_id=target.pk
+        ),
+        "orders": Order.objects.filter(customer=source).update(customer=target),
+        "personal_dates": PersonalDate.objects.filter(customer=source).update(customer=target),
+        "consents": Consent.objects.filter(customer=source).update(customer=target),
+    }
+    MessageAnalysis.objects.filter(customer_id=source.pk).update(customer_id=target.pk)
+    for field in PROFILE_FIELDS[:2]:
+        if not getattr(target, field) and getattr(source, field):
+            setattr(target, field, getattr(source, field))
+    target.attributes = {**source.attributes, **target.attributes}
+    tier_order: list[str] = [Tier.STANDARD, Tier.LOYAL, Tier.KEY]
+    target.tier = max(target.tier, source.tier, key=tier_order.index)
+    target.save()
+    source.merged_into = target
+    source.search_text = ""
+    source.save(update_fields=["merged_into", "search_text", "updated_at"])
+    _refresh_search_text(target)
+    audit_log(
+        actor=actor,
+        action="customer.merge",
+        object_type="customer",
+        object_id=target.pk,
+        customer_id=target.pk,
+        data={"merged": source.pk, "moved": moved},
+    )
+    return target

@@ -1,0 +1,270 @@
+"""Need and sentiment models: TF-IDF features + logistic regression, trained and stored offline.
+
+Promises:
+- ``train_models`` is reproducible: the same examples, weights and seed give the same models and
+  the same version string (``lang1-`` + 12 hex digits of a SHA-256 over the training data, the
+  feature settings and the seed).
+- ``load_models`` loads the shipped artefact once per process (thread-safe); if the artefact is
+  missing or unreadable, it trains from the repository's corpus, saves the artefact when the
+  folder is writable, and never touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from khoshnud.language.corpus import NEEDS, SENTIMENTS, Example, text_key
+
+logger = logging.getLogger(__name__)
+
+FEATURES_VERSION = "lang1"  # change when the features or the model family change
+ARTIFACT_NAME = "models.joblib"
+CORRECTION_WEIGHT = 5  # one agent correction counts as this many corpus examples
+REGULARISATION_C = 10.0
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+_vader: Any = None
+_model_lock = threading.Lock()
+_loaded: dict[Path, LanguageModels] = {}
+
+
+def artifact_dir() -> Path:
+    """``$KHOSHNUD_LANGUAGE_ARTIFACTS`` or the package's ``artifacts/`` folder."""
+    default = Path(__file__).resolve().parent / "artifacts"
+    return Path(os.environ.get("KHOSHNUD_LANGUAGE_ARTIFACTS", default))
+
+
+def _jieba() -> Any:
+    """jieba, initialised once and quietly (its dictionary ships in the wheel)."""
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        with _jieba_lock:
+            if not _jieba_ready:
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba_ready = True
+    return jieba
+
+
+def _vader_analyzer() -> Any:
+    global _vader
+    if _vader is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _vader = SentimentIntensityAnalyzer()
+    return _vader
+
+
+def feature_text(normalized: str) -> str:
+    """What the vectoriser reads: lower-cased; Chinese split into jieba words by spaces."""
+    text = normalized.lower()
+    if _HAN.search(text):
+        text = " ".join(_jieba().lcut(text))
+    return text
+
+
+class TextFeatures:
+    """Character 1–4-grams within words + word 1–2-grams (TF-IDF) + VADER scores.
+
+    Character n-grams carry the three languages without segmentation and survive typos and
+    colloquial spelling; word n-grams add phrases; VADER adds English lexicon and emoji polarity.
+    """
+
+    def __init__(self) -> None:
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 4), min_df=2, sublinear_tf=True, dtype=np.float32
+        )
+        self.words = TfidfVectorizer(
+            analyzer="word",
+            token_pattern=r"[\w\u200c]+",  # noqa: S106 — words keep their ZWNJ
+            ngram_range=(1, 2),
+            min_df=2,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+
+    def fit_transform(self, texts: Sequence[str], originals: Sequence[str]) -> csr_matrix:
+        chars = self.chars.fit_transform(texts)
+        words = self.words.fit_transform(texts)
+        return self._stack(chars, words, originals)
+
+    def transform(self, texts: Sequence[str], originals: Sequence[str]) -> csr_matrix:
+        return self._stack(self.chars.transform(texts), self.words.transform(texts), originals)
+
+    @staticmethod
+    def _stack(chars: Any, words: Any, originals: Sequence[str]) -> csr_matrix:
+        vader = _vader_analyzer()
+        scores = np.zeros((len(originals), 3), dtype=np.float32)
+        for i, text in enumerate(originals):
+            polarity = vader.polarity_scores(text[:500])
+            scores[i] = (polarity["pos"], polarity["neg"], polarity["compound"])
+        return hstack([chars, words, csr_matrix(scores)], format="csr")
+
+    @property
+    def size(self) -> int:
+        return len(self.chars.vocabulary_) + len(self.words.vocabulary_) + 3
+
+
+@dataclass
+class LanguageModels:
+    """The fitted features and one classifier per task, with what they were trained on."""
+
+    version: str
+    features: TextFeatures
+    need: LogisticRegression
+    sentiment: LogisticRegression
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def predict_proba(
+        self, normalized: Sequence[str], originals: Sequence[str]
+    ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+        """Need and sentiment probabilities for each (already normalised) message."""
+        if not normalized:
+            return [], []
+        matrix = self.features.transform([feature_text(t) for t in normalized], originals)
+        return (
+            _as_dicts(self.need.predict_proba(matrix), self.need.classes_),
+            _as_dicts(self.sentiment.predict_proba(matrix), self.sentiment.classes_),
+        )
+
+
+def _as_dicts(probabilities: np.ndarray, classes: np.ndarray) -> list[dict[str, float]]:
+    names = [str(c) for c in classes]
+    return [
+        {name: round(float(p), 4) for name, p in zip(names, row, strict=True)}
+        for row in probabilities
+    ]
+
+
+def data_version(examples: Sequence[Example], seed: int) -> str:
+    """``lang1-`` + a hash of the training data, the feature settings and the seed."""
+    digest = hashlib.sha256(f"{FEATURES_VERSION}|C={REGULARISATION_C}|seed={seed}".encode())
+    for key, need, sentiment, lang, weight in sorted(_rows(examples)):
+        digest.update(f"\n{key}|{need}|{sentiment}|{lang}|{weight}".encode())
+    return f"{FEATURES_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def _rows(examples: Sequence[Example]) -> list[tuple[str, str, str, str, int]]:
+    return [(text_key(e.text), e.need, e.sentiment, e.lang, e.weight) for e in examples]
+
+
+def train_models(examples: Sequence[Example], *, seed: int = 0) -> LanguageModels:
+    """Fits the features and both classifiers on ``examples`` (weights as sample weights)."""
+    from khoshnud.language.normalize import normalize
+
+    if not examples:
+        raise ValueError("no training examples: the corpus is empty")
+    for task, labels in (("need", NEEDS), ("sentiment", SENTIMENTS)):
+        present = {getattr(e, task) for e in examples}
+        if len(present) < 2:
+            raise ValueError(f"{task}: need at least two labels to train, got {sorted(present)}")
+        if not present <= set(labels):
+            raise ValueError(f"{task}: unknown labels {sorted(present - set(labels))}")
+    # Sorted by text key: the fitted model does not depend on file order.
+    ordered = sorted(examples, key=lambda e: (text_key(e.text), e.need, e.sentiment, e.weight))
+    normalized = [normalize(e.text) for e in ordered]
+    features = TextFeatures()
+    matrix = features.fit_transform([feature_text(t) for t in normalized], normalized)
+    weights = np.array([e.weight for e in ordered], dtype=np.float64)
+    models = {}
+    for task in ("need", "sentiment"):
+        model = LogisticRegression(C=REGULARISATION_C, max_iter=3000, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            model.fit(matrix, [getattr(e, task) for e in ordered], sample_weight=weights)
+        models[task] = model
+    summary = {
+        "examples": len(ordered),
+        "by_language": dict(sorted(Counter(e.lang for e in ordered).items())),
+        "by_source": dict(sorted(Counter(e.source for e in ordered).items())),
+        "features": features.size,
+        "seed": seed,
+    }
+    return LanguageModels(
+        version=data_version(ordered, seed),
+        features=features,
+        need=models["need"],
+        sentiment=models["sentiment"],
+        summary=summary,
+    )
+
+
+def save_models(models: LanguageModels, folder: Path | None = None) -> Path:
+    """Writes the artefact (compressed joblib) and returns its path."""
+    import joblib
+
+    folder = folder or artifact_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ARTIFACT_NAME
+    tmp = path.with_suffix(".tmp")
+    joblib.dump(models, tmp, compress=3)
+    tmp.replace(path)
+    _loaded[folder.resolve()] = models
+    return path
+
+
+def load_models(folder: Path | None = None) -> LanguageModels:
+    """The models in ``folder`` (default: the shipped artefact), loaded once per process.
+
+    Missing or unreadable artefact → trained from the repository's corpus (not its held-out
+    part) and saved if possible.
+    """
+    folder = (folder or artifact_dir()).resolve()
+    models = _loaded.get(folder)
+    if models is not None:
+        return models
+    with _model_lock:
+        models = _loaded.get(folder)
+        if models is None:
+            models = _read_or_train(folder)
+            _loaded[folder] = models
+    return models
+
+
+def forget_loaded_models() -> None:
+    """Drops the per-process cache (after training a new artefact, and in tests)."""
+    _loaded.clear()
+
+
+def _read_or_train(folder: Path) -> LanguageModels:
+    import joblib
+
+    path = folder / ARTIFACT_NAME
+    if path.is_file():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                models = joblib.load(path)
+            if isinstance(models, LanguageModels):
+                return models
+            logger.warning("language artefact %s is not a LanguageModels; retraining", path)
+        except Exception:  # a truncated or incompatible file must not stop classification
+            logger.warning("language artefact %s unreadable; retraining", path, exc_info=True)
+    from khoshnud.language.corpus import training_examples
+
+    examples, _ = training_examples()
+    models = train_models(examples)
+    try:
+        save_models(models, folder)
+    except OSError:
+        logger.warning("could not save the language artefact to %s", folder)
+    return models

@@ -1,0 +1,118 @@
+"""The public entry points: one message or a batch → language, need, sentiment, model version.
+
+Promises:
+- offline and CPU only; the models load once per process (see classifier.load_models);
+- never raises on odd input: ``None``, bytes (invalid UTF-8 replaced), empty text, emoji or
+  digits only, or 100 KB of text (cut to ``normalize.MAX_CHARS`` before features);
+- a message without any letter → language "other" with confidence 0, need "other",
+  sentiment "neutral" with score 0;
+- ``analyse_batch`` gives the same answers as ``analyse`` on each text, vectorising in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from khoshnud.language.classifier import LanguageModels, load_models
+from khoshnud.language.corpus import NEEDS
+from khoshnud.language.detect import OTHER, detect_language
+from khoshnud.language.normalize import normalize, to_text
+
+BATCH_SIZE = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the pipeline decided about one message."""
+
+    language: str
+    language_confidence: float
+    need: str
+    need_probabilities: dict[str, float]
+    sentiment: str
+    sentiment_score: float
+    model_version: str
+    sentiment_probabilities: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def analyse(text: str | bytes | None, *, models: LanguageModels | None = None) -> Analysis:
+    """Language, need and sentiment of one message."""
+    return analyse_batch([text], models=models)[0]
+
+
+def analyse_batch(
+    texts: Iterable[str | bytes | None],
+    *,
+    models: LanguageModels | None = None,
+    artifacts: Path | None = None,
+) -> list[Analysis]:
+    """``analyse`` for every text, in order; features and predictions run per batch."""
+    loaded = models or load_models(artifacts)
+    raw = [to_text(t) for t in texts]
+    results: list[Analysis] = []
+    for start in range(0, len(raw), BATCH_SIZE):
+        results.extend(_analyse_chunk(raw[start : start + BATCH_SIZE], loaded))
+    return results
+
+
+def warm_up(*, models: LanguageModels | None = None, artifacts: Path | None = None) -> str:
+    """Loads the models and every lazily built helper (jieba, VADER, lingua) now rather than
+    on the first message that needs them; returns the model version. For workers and benches.
+    """
+    from khoshnud.language.detect import latin_languages
+
+    loaded = models or load_models(artifacts)
+    latin_languages()
+    analyse_batch(["warm up", "热身一下", "گرم کردن"], models=loaded)
+    return loaded.version
+
+
+def _analyse_chunk(raw: Sequence[str], models: LanguageModels) -> list[Analysis]:
+    guesses = [detect_language(t) for t in raw]
+    normalized = [normalize(t) for t in raw]
+    # Messages without letters get the fixed "nothing to read" answer, not a model guess.
+    readable = [i for i, g in enumerate(guesses) if g.confidence > 0]
+    need_probs, sentiment_probs = models.predict_proba(
+        [normalized[i] for i in readable], [normalized[i] for i in readable]
+    )
+    predicted = dict(zip(readable, zip(need_probs, sentiment_probs, strict=True), strict=True))
+    out: list[Analysis] = []
+    for i, guess in enumerate(guesses):
+        if i not in predicted:
+            out.append(_unreadable(models.version))
+            continue
+        needs, sentiments = predicted[i]
+        out.append(
+            Analysis(
+                language=guess.language,
+                language_confidence=guess.confidence,
+                need=max(needs, key=needs.__getitem__),
+                need_probabilities=needs,
+                sentiment=max(sentiments, key=sentiments.__getitem__),
+                sentiment_score=round(
+                    sentiments.get("positive", 0.0) - sentiments.get("negative", 0.0), 4
+                ),
+                model_version=models.version,
+                sentiment_probabilities=sentiments,
+            )
+        )
+    return out
+
+
+def _unreadable(version: str) -> Analysis:
+    return Analysis(
+        language=OTHER,
+        language_confidence=0.0,
+        need="other",
+        need_probabilities={n: (1.0 if n == "other" else 0.0) for n in NEEDS},
+        sentiment="neutral",
+        sentiment_score=0.0,
+        model_version=version,
+        sentiment_probabilities={"positive": 0.0, "neutral": 1.0, "negative": 0.0},
+    )

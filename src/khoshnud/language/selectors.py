@@ -1,0 +1,56 @@
+"""Reads of the language analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db.models import Q
+
+from khoshnud.language.corpus import Example
+from khoshnud.language.models import MessageAnalysis
+
+_CHUNK = 500
+
+
+def analyses_for_interactions(*, interaction_ids: Sequence[int]) -> dict[int, MessageAnalysis]:
+    """The analysis of each given interaction that has one, by interaction id (no N+1)."""
+    found: dict[int, MessageAnalysis] = {}
+    ids = list(dict.fromkeys(interaction_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for analysis in MessageAnalysis.objects.filter(interaction_id__in=chunk):
+            found[analysis.interaction_id] = analysis
+    return found
+
+
+def corrections_for_training(*, weight: int) -> list[Example]:
+    """Agents' corrections as training examples, joined to the interaction's text.
+
+    The corrected field wins; the other one keeps the model's answer. Erased interactions and
+    empty texts are left out (an erasure must also take the message out of future models).
+    """
+    rows = (
+        MessageAnalysis.objects.filter(~Q(corrected_need="") | ~Q(corrected_sentiment=""))
+        .filter(interaction__erased_at__isnull=True)
+        .exclude(interaction__text="")
+        .order_by("interaction_id")
+        .values_list(
+            "interaction__text",
+            "need",
+            "corrected_need",
+            "sentiment",
+            "corrected_sentiment",
+            "language",
+        )
+    )
+    return [
+        Example(
+            text=text,
+            need=corrected_need or need,
+            sentiment=corrected_sentiment or sentiment,
+            lang=language,
+            weight=weight,
+            source="correction",
+        )
+        for text, need, corrected_need, sentiment, corrected_sentiment, language in rows
+    ]
