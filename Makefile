@@ -36,10 +36,10 @@ test-sqlite: install browser
 	@echo "=== tests on SQLite ==="
 	env -u DATABASE_URL $(BIN)/pytest -q
 
-test-postgres: install
+test-postgres: install browser
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)').close()" 2>/dev/null; then \
 	  echo "=== tests on PostgreSQL ($(PG_URL)) ==="; \
-	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m "not e2e"; \
+	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -q; \
 	else \
 	  echo ""; echo "!!!!!!!! PostgreSQL is not reachable at $(PG_URL): the PostgreSQL pass was SKIPPED !!!!!!!!"; echo ""; \
 	  if [ -n "$$CI" ]; then exit 1; fi; \

@@ -17,21 +17,35 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def select_in(sql: str, params: Sequence[Any], values: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Run ``sql`` whose last condition is ``{IN}`` against ``values``.
+def select_in(
+    *,
+    table: str,
+    columns: str,
+    where: str,
+    params: Sequence[Any],
+    key: str,
+    values: Sequence[Any],
+    key_type: str = "varchar",
+) -> list[tuple[Any, ...]]:
+    """``SELECT columns FROM table t WHERE where AND t.key IN values``, fast on both databases.
 
-    ``sql`` uses %s placeholders for ``params``; ``{IN}`` becomes ``IN (…)`` on SQLite and
-    ``= ANY(array)`` on PostgreSQL.
+    ``columns`` and ``where`` refer to the table as ``t`` and use %s for ``params``. PostgreSQL
+    joins an unnested array (binary, not prepared): with ``= ANY(array)`` its planner, before
+    statistics catch up with a bulk load, scanned every row of a source instead of the index.
     """
     if is_postgres():
         import psycopg
 
         connection.ensure_connection()
-        query = sql.replace("%s", "%b").replace("{IN}", "= ANY(%b)")
+        query = (
+            f"SELECT {columns} FROM unnest(%s::{key_type}[]) AS k(v) "  # noqa: S608 - code, not input
+            f"JOIN {table} t ON t.{key} = k.v WHERE {where}"
+        ).replace("%s", "%b")
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(query, [*params, list(values)])
+            cursor.execute(query, [list(values), *params], prepare=False)
             return cursor.fetchall()
-    query = sql.replace("{IN}", "IN (" + ", ".join(["%s"] * len(values)) + ")")
+    marks = ", ".join(["%s"] * len(values))
+    query = f"SELECT {columns} FROM {table} t WHERE {where} AND t.{key} IN ({marks})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(query, [*params, *values])
         return cursor.fetchall()

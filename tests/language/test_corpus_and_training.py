@@ -61,7 +61,7 @@ def test_training_is_reproducible() -> None:
     first, second = train_models(tiny_examples(), seed=3), train_models(tiny_examples(), seed=3)
     assert first.version == second.version
     text = ["the app crashes when I log in"]
-    assert first.predict_proba(text, text) == second.predict_proba(text, text)
+    assert first.predict_proba(text) == second.predict_proba(text)
     assert data_version(tiny_examples(), 3) != data_version(tiny_examples(), 4)
     assert data_version(tiny_examples()[1:], 3) != first.version
 

@@ -17,6 +17,7 @@ from khoshnud.language.detect import detect_language, detect_languages
         ("سلام، order #123 hasn't arrived", "fa"),
         ("我的快递还没到", "zh"),
         ("好的", "zh"),
+        ("好吃の面包店推荐", "zh"),  # one stylistic kana is still Chinese
         ("我的iPhone坏了", "zh"),
         ("订单号 A12345 还没发货, please check", "zh"),
         ("hi", "en"),

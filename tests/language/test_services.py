@@ -97,3 +97,13 @@ def test_bad_labels_are_refused(
     with pytest.raises(ValueError, match=message):
         analysis_correct(interaction_id=row.pk, user=make_staff(), **kwargs)
     assert not AuditLog.objects.filter(action="language.correct").exists()
+
+
+def test_ingestion_classifies_after_commit(django_capture_on_commit_callbacks: Any) -> None:
+    from khoshnud.interactions.services import events_ingest
+    from tests.conftest import event
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = events_ingest(events=[event(text="服务太差了，我要退款")])
+    analysis = MessageAnalysis.objects.get(interaction_id=result.id)
+    assert analysis.language == "zh" and analysis.customer_id == result.customer_id

@@ -14,7 +14,7 @@ from khoshnud.customers.identities import IdentityError, normalize_phone
 from khoshnud.customers.models import Consent, Customer, Identity, PersonalDate
 from khoshnud.customers.search import fold
 
-_PHONEISH = re.compile(r"^[+\d\s()\-.]{5,}$")
+_PHONEISH = re.compile(r"^[+\d\s()\-.]{4,}$")
 
 
 def customer_search(*, query: str = "") -> QuerySet[Customer]:
@@ -34,7 +34,7 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
         except IdentityError:
             pass
         digits = re.sub(r"\D", "", text)
-        if len(digits) >= 5:
+        if len(digits) >= 4:
             condition |= Q(search_text__contains=digits.lstrip("0"))
     return qs.filter(condition).distinct()
 

@@ -273,13 +273,18 @@ def customers_find_by_identities(pairs: Iterable[tuple[str, str]]) -> dict[tuple
     for kind, value in pairs:
         by_kind.setdefault(kind, set()).add(value)
     found: dict[tuple[str, str], int] = {}
-    sql = (
-        f"SELECT value, customer_id FROM {Identity._meta.db_table} WHERE kind = %s AND value {{IN}}"  # noqa: S608
-    )
     for kind, value_set in by_kind.items():
         values = list(value_set)
         for start in range(0, len(values), 500):
-            for value, customer_id in select_in(sql, [kind], values[start : start + 500]):
+            rows = select_in(
+                table=Identity._meta.db_table,
+                columns="t.value, t.customer_id",
+                where="t.kind = %s",
+                params=[kind],
+                key="value",
+                values=values[start : start + 500],
+            )
+            for value, customer_id in rows:
                 found[(kind, value)] = customer_id
     return found
 

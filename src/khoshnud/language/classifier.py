@@ -97,24 +97,28 @@ class TextFeatures:
             analyzer="word",
             token_pattern=r"[\w\u200c]+",  # noqa: S106 — words keep their ZWNJ
             ngram_range=(1, 2),
-            min_df=2,
+            min_df=1,  # a word seen once (e.g. in one agent correction) still counts
             sublinear_tf=True,
             dtype=np.float32,
         )
 
-    def fit_transform(self, texts: Sequence[str], originals: Sequence[str]) -> csr_matrix:
+    def fit_transform(self, normalized: Sequence[str]) -> csr_matrix:
+        """Learns the vocabularies from normalised texts and returns their feature matrix."""
+        texts = [feature_text(t) for t in normalized]
         chars = self.chars.fit_transform(texts)
         words = self.words.fit_transform(texts)
-        return self._stack(chars, words, originals)
+        return self._stack(chars, words, normalized)
 
-    def transform(self, texts: Sequence[str], originals: Sequence[str]) -> csr_matrix:
-        return self._stack(self.chars.transform(texts), self.words.transform(texts), originals)
+    def transform(self, normalized: Sequence[str]) -> csr_matrix:
+        """The feature matrix of normalised texts."""
+        texts = [feature_text(t) for t in normalized]
+        return self._stack(self.chars.transform(texts), self.words.transform(texts), normalized)
 
     @staticmethod
-    def _stack(chars: Any, words: Any, originals: Sequence[str]) -> csr_matrix:
+    def _stack(chars: Any, words: Any, normalized: Sequence[str]) -> csr_matrix:
         vader = _vader_analyzer()
-        scores = np.zeros((len(originals), 3), dtype=np.float32)
-        for i, text in enumerate(originals):
+        scores = np.zeros((len(normalized), 3), dtype=np.float32)
+        for i, text in enumerate(normalized):
             polarity = vader.polarity_scores(text[:500])
             scores[i] = (polarity["pos"], polarity["neg"], polarity["compound"])
         return hstack([chars, words, csr_matrix(scores)], format="csr")
@@ -135,12 +139,12 @@ class LanguageModels:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def predict_proba(
-        self, normalized: Sequence[str], originals: Sequence[str]
+        self, normalized: Sequence[str]
     ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
         """Need and sentiment probabilities for each (already normalised) message."""
         if not normalized:
             return [], []
-        matrix = self.features.transform([feature_text(t) for t in normalized], originals)
+        matrix = self.features.transform(normalized)
         return (
             _as_dicts(self.need.predict_proba(matrix), self.need.classes_),
             _as_dicts(self.sentiment.predict_proba(matrix), self.sentiment.classes_),
@@ -157,10 +161,20 @@ def _as_dicts(probabilities: np.ndarray, classes: np.ndarray) -> list[dict[str, 
 
 def data_version(examples: Sequence[Example], seed: int) -> str:
     """``lang1-`` + a hash of the training data, the feature settings and the seed."""
-    digest = hashlib.sha256(f"{FEATURES_VERSION}|C={REGULARISATION_C}|seed={seed}".encode())
+    digest = hashlib.sha256(f"{_settings()}|seed={seed}".encode())
     for key, need, sentiment, lang, weight in sorted(_rows(examples)):
         digest.update(f"\n{key}|{need}|{sentiment}|{lang}|{weight}".encode())
     return f"{FEATURES_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def _settings() -> str:
+    """The feature and model settings, so that changing one changes the version."""
+    features = TextFeatures()
+    params = [
+        sorted((k, repr(v)) for k, v in vectoriser.get_params().items())
+        for vectoriser in (features.chars, features.words)
+    ]
+    return f"{FEATURES_VERSION}|{params}|C={REGULARISATION_C}|w={CORRECTION_WEIGHT}"
 
 
 def _rows(examples: Sequence[Example]) -> list[tuple[str, str, str, str, int]]:
@@ -183,7 +197,7 @@ def train_models(examples: Sequence[Example], *, seed: int = 0) -> LanguageModel
     ordered = sorted(examples, key=lambda e: (text_key(e.text), e.need, e.sentiment, e.weight))
     normalized = [normalize(e.text) for e in ordered]
     features = TextFeatures()
-    matrix = features.fit_transform([feature_text(t) for t in normalized], normalized)
+    matrix = features.fit_transform(normalized)
     weights = np.array([e.weight for e in ordered], dtype=np.float64)
     models = {}
     for task in ("need", "sentiment"):

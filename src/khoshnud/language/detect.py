@@ -3,8 +3,8 @@
 How it decides (measured choices in docs/language.md):
 
 1. Letters are counted per script. No letters at all (empty, emoji, digits, punctuation) →
-   ("other", 0.0).
-2. Japanese kana → other; Hangul, Cyrillic, Greek, Hebrew, Thai, Devanagari... → other when
+   ("other", 0.0); the confidence is 0 in that case only.
+2. Japanese kana (two or more, and at least a quarter as many as Han characters) → other; Hangul, Cyrillic, Greek, Hebrew, Thai, Devanagari... → other when
    they are the main script.
 3. Han or Arabic-script letters win over Latin once they make up ``MARKED_SHARE`` of the
    letters: Persian and Chinese writers mix Latin (brand names, order numbers, English phrases)
@@ -15,8 +15,8 @@ How it decides (measured choices in docs/language.md):
    then other. lingua is not used here: on short messages it reads colloquial Persian as Arabic
    (measured: 15 % of corpus messages without پچژگ).
 5. Latin → en, unless the text has no common English word, is long enough, and lingua
-   (restricted to English and seven other Latin-script languages, low-accuracy mode: 30 MB, loads in 0.1 s) is sure
-   it is another language → other. Only that minority of messages pays for lingua.
+   (English and seven other Latin-script languages, low-accuracy mode: 30 MB, loads in 0.1 s)
+   is sure it is another language → other. Only that minority of messages pays for lingua.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def detect_language(value: str | bytes | None) -> LanguageGuess:
         return LanguageGuess(OTHER, 0.0)
     others = max(letters - han - kana - arabic - latin, 0)
     weighted = han * _HAN_WEIGHT + kana * _HAN_WEIGHT + arabic + latin + others
-    if kana and kana * 5 >= han:
+    if kana >= 2 and kana * 4 >= han:
         return LanguageGuess(OTHER, _share(han + kana, letters))
     if others / weighted > 0.5:
         return LanguageGuess(OTHER, _share(others, letters))

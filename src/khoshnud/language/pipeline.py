@@ -78,9 +78,7 @@ def _analyse_chunk(raw: Sequence[str], models: LanguageModels) -> list[Analysis]
     normalized = [normalize(t) for t in raw]
     # Messages without letters get the fixed "nothing to read" answer, not a model guess.
     readable = [i for i, g in enumerate(guesses) if g.confidence > 0]
-    need_probs, sentiment_probs = models.predict_proba(
-        [normalized[i] for i in readable], [normalized[i] for i in readable]
-    )
+    need_probs, sentiment_probs = models.predict_proba([normalized[i] for i in readable])
     predicted = dict(zip(readable, zip(need_probs, sentiment_probs, strict=True), strict=True))
     out: list[Analysis] = []
     for i, guess in enumerate(guesses):

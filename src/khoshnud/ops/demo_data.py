@@ -433,6 +433,7 @@ CHANNEL_BY_LOCALE = {
     "zh": ["wechat", "chat", "phone", "email", "web", "in_person", "review", "sms"],
     "en": ["email", "chat", "phone", "web", "review", "portal", "sms", "in_person", "fax"],
 }
+UK_MOBILE = ["7400", "7401", "7424", "7723", "7912"]
 IR_MOBILE = ["912", "913", "915", "917", "919", "901", "935", "936", "939", "990"]
 TIERS = ["standard"] * 70 + ["loyal"] * 22 + ["key"] * 8
 
@@ -456,7 +457,7 @@ def _person(rng: random.Random, locale: str, n: int) -> dict[str, Any]:
     else:
         first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
         latin = f"{first}.{last}".lower()
-        phone = f"+44 79{rng.randrange(10, 99)} {rng.randrange(10, 99)}{n:04d}"
+        phone = f"+44 {rng.choice(UK_MOBILE)} {rng.randrange(10, 99)}{n:04d}"
         tz = rng.choice(["Europe/London", "America/New_York", "America/Toronto"])
     domain = rng.choice(["example.com", "example.org", "mail.example.net"])
     identities: dict[str, Any] = {"email": f"{latin}{n}@{domain}", "phone": phone}

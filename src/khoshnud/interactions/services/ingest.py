@@ -368,15 +368,17 @@ def _existing_interactions(keys: set[tuple[str, str]]) -> dict[tuple[str, str], 
     for source, external_id in keys:
         by_source.setdefault(source, []).append(external_id)
     found: dict[tuple[str, str], tuple[int, int]] = {}
-    sql = (
-        f"SELECT external_id, id, customer_id FROM {Interaction._meta.db_table} "  # noqa: S608
-        "WHERE source = %s AND external_id {IN}"
-    )
     for source, external_ids in by_source.items():
         for start in range(0, len(external_ids), _CHUNK):
-            for external_id, iid, cid in select_in(
-                sql, [source], external_ids[start : start + _CHUNK]
-            ):
+            rows = select_in(
+                table=Interaction._meta.db_table,
+                columns="t.external_id, t.id, t.customer_id",
+                where="t.source = %s",
+                params=[source],
+                key="external_id",
+                values=external_ids[start : start + _CHUNK],
+            )
+            for external_id, iid, cid in rows:
                 found[(source, external_id)] = (iid, cid)
     return found
 
@@ -395,9 +397,16 @@ def _resolve_customers(events: list[_Event], results: list[EventResult | None]) 
     wanted_ids = {e.customer_id for e in events if e.customer_id is not None}
     known: dict[int, int] = {}
     for start in range(0, len(wanted_ids), _CHUNK):
-        chunk = list(wanted_ids)[start : start + _CHUNK]
-        sql = f"SELECT id, merged_into_id FROM {Customer._meta.db_table} WHERE id {{IN}}"  # noqa: S608
-        for pk, merged_into in select_in(sql, [], chunk):
+        rows = select_in(
+            table=Customer._meta.db_table,
+            columns="t.id, t.merged_into_id",
+            where="1 = 1",
+            params=[],
+            key="id",
+            values=list(wanted_ids)[start : start + _CHUNK],
+            key_type="bigint",
+        )
+        for pk, merged_into in rows:
             known[pk] = merged_into or pk  # a merged customer's history goes to the survivor
     owner = customers_find_by_identities(p for e in events for p in e.identities)
     new_customers: list[Customer] = []
