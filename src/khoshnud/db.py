@@ -29,9 +29,10 @@ def select_in(
 ) -> list[tuple[Any, ...]]:
     """``SELECT columns FROM table t WHERE where AND t.key IN values``, fast on both databases.
 
-    ``columns`` and ``where`` refer to the table as ``t`` and use %s for ``params``. PostgreSQL
-    joins an unnested array (binary, not prepared): with ``= ANY(array)`` its planner, before
-    statistics catch up with a bulk load, scanned every row of a source instead of the index.
+    ``key`` must be unique within ``where`` (one row per value). ``columns`` and ``where``
+    refer to the table as ``t`` and use %s for ``params``. PostgreSQL looks each value up with
+    a LATERAL index probe over an unnested binary array: with ``= ANY(array)`` or a plain join,
+    its planner — its statistics behind a bulk load — scanned every row of a source instead.
     """
     if is_postgres():
         import psycopg
@@ -39,7 +40,8 @@ def select_in(
         connection.ensure_connection()
         query = (
             f"SELECT {columns} FROM unnest(%s::{key_type}[]) AS k(v) "  # noqa: S608 - code, not input
-            f"JOIN {table} t ON t.{key} = k.v WHERE {where}"
+            f"CROSS JOIN LATERAL (SELECT * FROM {table} t WHERE t.{key} = k.v AND {where} "
+            "LIMIT 1) t"
         ).replace("%s", "%b")
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(query, [list(values), *params], prepare=False)

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from khoshnud.language.corpus import NEEDS, SENTIMENTS, Example, text_key
 
@@ -200,12 +201,13 @@ def train_models(examples: Sequence[Example], *, seed: int = 0) -> LanguageModel
     matrix = features.fit_transform(normalized)
     weights = np.array([e.weight for e in ordered], dtype=np.float64)
     models = {}
-    for task in ("need", "sentiment"):
-        model = LogisticRegression(C=REGULARISATION_C, max_iter=3000, random_state=seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)
+    # One BLAS thread: multi-threaded sums round differently from run to run.
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        for task in ("need", "sentiment"):
+            model = LogisticRegression(C=REGULARISATION_C, max_iter=3000, random_state=seed)
             model.fit(matrix, [getattr(e, task) for e in ordered], sample_weight=weights)
-        models[task] = model
+            models[task] = model
     summary = {
         "examples": len(ordered),
         "by_language": dict(sorted(Counter(e.lang for e in ordered).items())),
@@ -229,6 +231,10 @@ def save_models(models: LanguageModels, folder: Path | None = None) -> Path:
     folder = folder or artifact_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ARTIFACT_NAME
+    for vectoriser in (models.features.chars, models.features.words):
+        # A memory address sklearn keeps to skip re-checking stop words: it would make two
+        # trainings of the same data differ byte for byte.
+        vars(vectoriser).pop("_stop_words_id", None)
     tmp = path.with_suffix(".tmp")
     joblib.dump(models, tmp, compress=3)
     tmp.replace(path)

@@ -17,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="run what is queued, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from khoshnud.language.pipeline import warm_up
+
+        warm_up()  # load the language models once, before the first message waits for them
         if settings.TASK_BACKEND == "rq":
             call_command("rqworker", "default", burst=options["batch"])
         else:
