@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +11,12 @@ from django.utils import timezone
 from khoshnud.accounts.models import AuditLog
 from khoshnud.interactions.models import Direction, Interaction
 from khoshnud.language.models import MessageAnalysis, Need, Sentiment
-from khoshnud.language.pipeline import Analysis, analyse, analyse_batch
+
+if TYPE_CHECKING:
+    from khoshnud.language.pipeline import Analysis
+
+# The pipeline (scikit-learn, jieba) is imported where it runs, in the worker: enqueuing a
+# task from a web request must not pay for loading it.
 
 _CHUNK = 500
 
@@ -48,6 +53,8 @@ def _classify_chunk(ids: list[int]) -> int:
     )
     if not rows:
         return 0
+    from khoshnud.language.pipeline import analyse_batch
+
     results = analyse_batch([text for _, _, text in rows])
     now = timezone.now()
     analyses = [
@@ -132,6 +139,8 @@ def _analysis_for_update(interaction_id: int) -> MessageAnalysis:
     )
     if analysis is not None:
         return analysis
+    from khoshnud.language.pipeline import analyse
+
     interaction = Interaction.objects.get(pk=interaction_id)
     MessageAnalysis.objects.bulk_create(
         [
