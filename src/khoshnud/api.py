@@ -42,10 +42,12 @@ def _register() -> None:
     from khoshnud.commerce.api import router as commerce_router
     from khoshnud.customers.api import router as customers_router
     from khoshnud.interactions.api import router as interactions_router
+    from khoshnud.language.api import router as language_router
 
     api.add_router("/v1/", interactions_router)
     api.add_router("/v1/customers", customers_router)
     api.add_router("/v1/", commerce_router)
+    api.add_router("/v1/", language_router)
 
 
 _register()
