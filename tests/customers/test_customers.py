@@ -196,3 +196,20 @@ def test_customer_api_roles(api_client) -> None:  # type: ignore[no-untyped-def]
     listed = agent.get("/api/v1/customers", {"q": "s@example"}).json()
     assert listed["count"] == 1 and listed["items"][0]["first_name"] == "Sara"
     assert api_client("agent", "write").get("/api/v1/customers").status_code == 403
+
+
+@pytest.mark.django_db
+def test_update_is_all_or_nothing(api_client) -> None:  # type: ignore[no-untyped-def]
+    client = api_client()
+    c = customer_create(data={"first_name": "Sara", "identities": {"email": "s@example.com"}})
+    body = {"first_name": "Sarah", "tier": "key",
+            "consents": [{"channel": "carrier-pigeon", "granted": True, "method": "x"}]}  # fmt: skip
+    response = client.patch(f"/api/v1/customers/{c.pk}", body, content_type="application/json")
+    assert response.status_code == 422 and "consent.channel" in response.json()["detail"]
+    c.refresh_from_db()
+    assert (c.first_name, c.tier) == ("Sara", "standard")
+    assert c.consents.count() == 0
+    ok = client.patch(f"/api/v1/customers/{c.pk}", {"first_name": "Sarah", "tier": "key"},
+                      content_type="application/json")  # fmt: skip
+    assert ok.status_code == 200 and ok.json()["tier"] == "key"
+    assert AuditLog.objects.get(action="customer.update").data["changed"] == ["first_name", "tier"]

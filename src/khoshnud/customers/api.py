@@ -195,12 +195,10 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerIn)
     """Change profile fields; identities and personal dates given are added."""
     require(request, scope=Scope.WRITE)
     customer = selectors.customer_get(customer_id=customer_id)
-    data = payload.model_dump(exclude_none=True)
-    consents = data.pop("consents", [])
     try:
-        customer = services.customer_update(customer=customer, data=data, actor=request.user)
-        for consent in consents:
-            services.consent_record(customer=customer, actor=request.user, **consent)
+        customer = services.customer_update(
+            customer=customer, data=payload.model_dump(exclude_none=True), actor=request.user
+        )
     except services.CustomerInputError as exc:
         raise _input_error(exc) from None
     return _out_360(customer)

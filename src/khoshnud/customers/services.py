@@ -169,6 +169,20 @@ def _attach_identities(customer: Customer, pairs: Iterable[tuple[str, str]]) -> 
             raise CustomerInputError({kind: f"{value} already belongs to customer {existing}"})
 
 
+def _add_details(
+    customer: Customer,
+    pairs: list[tuple[str, str]],
+    dates: list[dict[str, Any]],
+    consents: Iterable[Mapping[str, Any]],
+    actor: Actor,
+) -> None:
+    _attach_identities(customer, pairs)
+    PersonalDate.objects.bulk_create([PersonalDate(customer=customer, **item) for item in dates])
+    for consent in consents:
+        consent_record(customer=customer, actor=actor, **consent)
+    _refresh_search_text(customer)
+
+
 @transaction.atomic
 def customer_create(*, data: Mapping[str, Any], actor: Actor = None) -> Customer:
     """Create a customer with identities, personal dates and consents from validated input.
@@ -179,12 +193,7 @@ def customer_create(*, data: Mapping[str, Any], actor: Actor = None) -> Customer
     pairs = clean_identities(data.get("identities") or {})
     dates = clean_personal_dates(data.get("personal_dates") or [])
     customer = Customer.objects.create(**profile)
-    _attach_identities(customer, pairs)
-    for item in dates:
-        PersonalDate.objects.create(customer=customer, **item)
-    for consent in data.get("consents") or []:
-        consent_record(customer=customer, actor=actor, **consent)
-    _refresh_search_text(customer)
+    _add_details(customer, pairs, dates, data.get("consents") or [], actor)
     audit_log(
         actor=actor,
         action="customer.create",
@@ -199,7 +208,10 @@ def customer_create(*, data: Mapping[str, Any], actor: Actor = None) -> Customer
 def customer_update(
     *, customer: Customer, data: Mapping[str, Any], actor: Actor = None
 ) -> Customer:
-    """Change profile fields, add identities / personal dates; audited with the changed fields."""
+    """Change profile fields; add identities, personal dates and consent decisions.
+
+    All or nothing (one transaction); audited with the names of the changed fields.
+    """
     profile = clean_profile(data, partial=True)
     pairs = clean_identities(data.get("identities") or {})
     dates = clean_personal_dates(data.get("personal_dates") or [])
@@ -208,10 +220,7 @@ def customer_update(
         setattr(customer, key, value)
     if changed:
         customer.save()
-    _attach_identities(customer, pairs)
-    for item in dates:
-        PersonalDate.objects.create(customer=customer, **item)
-    _refresh_search_text(customer)
+    _add_details(customer, pairs, dates, data.get("consents") or [], actor)
     audit_log(
         actor=actor,
         action="customer.update",
