@@ -69,7 +69,10 @@ def test_customers_products_orders_interactions() -> None:
     assert (first.created, first.duplicates) == (2, 0)  # type: ignore[attr-defined]
     second = run("interactions", interactions)
     assert (second.created, second.duplicates) == (0, 2)  # type: ignore[attr-defined]
-    assert Interaction.objects.count() == 2
+    # the order is on Sara's timeline too, as a purchase: 1 + the 2 imported interactions
+    assert Interaction.objects.count() == 3
+    purchase = Interaction.objects.get(type="purchase")
+    assert purchase.customer_id == sara.pk and purchase.metadata["total"] == "168.50"
     assert Customer.objects.count() == 4  # new@example.com was created by its interaction
 
 

@@ -15,7 +15,8 @@ from typing import Any, TextIO
 from django.db import transaction
 
 from khoshnud.calendars import latin_digits
-from khoshnud.commerce.models import Order, OrderLine, Product
+from khoshnud.commerce.models import Product
+from khoshnud.commerce.services import OrderInputError, order_create
 from khoshnud.customers.models import Customer
 from khoshnud.customers.services import (
     CustomerInputError,
@@ -281,8 +282,9 @@ def _check_orders(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, str
                 raise ValueError("quantity must be at least 1")
             if row["sku"] not in skus:
                 raise ValueError(f"unknown product sku {row['sku']!r}")
-            if _order_customer(row) is None:
-                raise ValueError("no customer with this id or identity")
+            if row.get("customer_id") and _order_customer(row) is None:
+                raise ValueError(f"unknown customer id {row['customer_id']}")
+            clean_identities(_identities(row))
         except (ValueError, EventError, CustomerInputError) as exc:
             errors.append((line, str(exc)))
     return errors
@@ -291,40 +293,31 @@ def _check_orders(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, str
 def _store_orders(
     rows: list[tuple[int, dict[str, str]]], report: ImportReport, progress: bool
 ) -> None:
-    products = {p.sku: p for p in Product.objects.all()}
-    orders: dict[str, Order] = {}
-    already_stored: set[str] = set()
-    for _line, row in _progress(rows, progress, "order lines"):
-        number = row["number"]
-        order = orders.get(number)
-        if order is None:
-            existing = Order.objects.filter(number=number).first()
-            if existing is not None:  # imported before: keep it as it is
-                report.duplicates += 1
-                orders[number] = existing
-                already_stored.add(number)
-                continue
-            customer = _order_customer(row)
-            assert customer is not None
-            order = Order.objects.create(
+    """One order per number (its rows are its lines), through commerce.services.order_create."""
+    by_number: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for line, row in rows:
+        by_number.setdefault(row["number"], []).append((line, row))
+    for number, order_rows in _progress(list(by_number.items()), progress, "orders"):
+        line, first = order_rows[0]
+        customer: dict[str, Any] = {**_identities(first)}
+        if first.get("customer_id"):
+            customer = {"id": _positive_int(first["customer_id"], "customer_id")}
+        try:
+            _order, created = order_create(
                 customer=customer,
                 number=number,
-                placed_at=parse_aware_datetime(row["placed_at"], "placed_at"),
-                currency=row["currency"].upper(),
-                total=Decimal(0),
-                channel=row.get("channel") or "web",
+                placed_at=parse_aware_datetime(first["placed_at"], "placed_at"),
+                currency=first["currency"],
+                channel=first.get("channel") or "web",
+                lines=[
+                    {"sku": r["sku"], "quantity": r["quantity"], "unit_price": r["unit_price"]}
+                    for _line, r in order_rows
+                ],
             )
-            orders[number] = order
-            report.created += 1
-        if number in already_stored:
-            continue
-        quantity = _positive_int(row["quantity"], "quantity")
-        price = _money(row["unit_price"])
-        OrderLine.objects.create(
-            order=order, product=products[row["sku"]], quantity=quantity, unit_price=price
-        )
-        order.total += price * quantity
-        order.save(update_fields=["total"])
+        except OrderInputError as exc:
+            raise ImportError_([(line, str(exc))]) from None
+        report.created += int(created)
+        report.duplicates += int(not created)
 
 
 __all__ = ["KINDS", "ImportError_", "ImportReport", "import_csv"]
