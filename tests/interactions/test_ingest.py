@@ -153,3 +153,24 @@ def test_classification_is_enqueued_after_commit(django_capture_on_commit_callba
     assert len(callbacks) == 1
     analysis = MessageAnalysis.objects.get(interaction_id=result.id)
     assert analysis.language == "fa"
+
+
+def test_odd_texts_never_break_a_batch(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from khoshnud.language.models import MessageAnalysis
+
+    texts = ["", "😀😀🎉", "12345 678", "x" * 100_000, "سلام، order #123 hasn't arrived",
+             "bad \udcff surrogate"]  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        results = events_ingest(
+            events=[event(external_id=f"odd-{i}", text=t) for i, t in enumerate(texts)]
+        )
+    assert [r.status for r in results] == ["created"] * len(texts)
+    analyses = {a.interaction_id: a for a in MessageAnalysis.objects.all()}
+    by_text = {t: analyses.get(r.id) for t, r in zip(texts, results, strict=True)}
+    assert by_text[""] is None  # nothing to read: not classified
+    for text in ("😀😀🎉", "12345 678"):
+        got = by_text[text]
+        assert got is not None
+        assert (got.need, got.sentiment, got.language_confidence) == ("other", "neutral", 0.0)
+    assert by_text["سلام، order #123 hasn't arrived"].language == "fa"  # type: ignore[union-attr]
+    assert by_text["x" * 100_000] is not None

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 
 from khoshnud.calendars import latin_digits
 from khoshnud.customers.models import IdentityKind
+from khoshnud.db import storable_text
 
 
 class IdentityError(ValueError):
@@ -71,6 +72,8 @@ def _normalize(kind: str, text: str) -> str:
             return text
         raise IdentityError(f"invalid Instagram handle {value!r}")
     if kind in (IdentityKind.WECHAT, IdentityKind.EXTERNAL):
+        if storable_text(text) != text:
+            raise IdentityError(f"{kind} id holds invalid Unicode")
         if len(text) > 255:
             raise IdentityError(f"{kind} id is longer than 255 characters")
         return text

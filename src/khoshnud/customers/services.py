@@ -35,7 +35,7 @@ from khoshnud.customers.models import (
     Tier,
 )
 from khoshnud.customers.search import fold
-from khoshnud.db import select_in
+from khoshnud.db import select_in, storable_text
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -62,7 +62,7 @@ def clean_profile(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
     out: dict[str, Any] = {}
     for name in ("first_name", "last_name"):
         if name in data and data[name] is not None:
-            value = str(data[name]).strip()
+            value = storable_text(str(data[name]).strip())
             if len(value) > 100:
                 errors[name] = "longer than 100 characters"
             out[name] = value

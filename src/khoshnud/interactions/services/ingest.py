@@ -24,7 +24,7 @@ from django.utils import timezone
 from khoshnud.customers.identities import IdentityError, normalize_identity
 from khoshnud.customers.models import Customer, Identity, IdentityKind
 from khoshnud.customers.services import CustomerInputError, clean_profile, search_text_for
-from khoshnud.db import execute_returning, is_postgres, select_in
+from khoshnud.db import execute_returning, is_postgres, select_in, storable_text
 from khoshnud.interactions.models import (
     Channel,
     Direction,
@@ -99,6 +99,8 @@ def _required_str(raw: dict[str, Any], name: str, limit: int) -> str:
     value = value.strip()
     if len(value) > limit:
         raise EventError(f"{name} is longer than {limit} characters")
+    if storable_text(value) != value:
+        raise EventError(f"{name} holds invalid Unicode")
     return value
 
 
@@ -153,11 +155,15 @@ def clean_event(index: int, raw: object) -> _Event:
         raise EventError("text must be a string")
     if len(text) > MAX_TEXT:
         raise EventError(f"text is longer than {MAX_TEXT} characters")
+    text = storable_text(text)
     metadata = raw.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise EventError("metadata must be an object")
     try:
         metadata_json = _to_json(metadata) if metadata else "{}"
+        metadata_json.encode()
+    except UnicodeEncodeError:
+        raise EventError("metadata holds a lone surrogate (invalid Unicode)") from None
     except (TypeError, ValueError) as exc:
         raise EventError(f"metadata is not JSON: {exc}") from None
     staff = raw.get("staff")
