@@ -27,6 +27,7 @@ browser:
 	  echo "!!! /usr/bin/chromium is missing: browser tests will be SKIPPED !!!"
 
 lint: install
+	mkdir -p var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy src
