@@ -168,3 +168,17 @@ def test_invalid_unicode_in_json(api_client) -> None:  # type: ignore[no-untyped
     not_utf8 = client.post("/api/v1/events", data=b'{"events": [\xff]}',
                            content_type="application/json")  # fmt: skip
     assert not_utf8.status_code == 400 and "malformed JSON" in not_utf8.json()["detail"]
+
+
+def test_privacy_erasure_needs_admin_and_a_reason(api_client) -> None:  # type: ignore[no-untyped-def]
+    agent, admin = api_client("agent"), api_client("admin")
+    [r] = post(agent, {"events": [event(text="my address is 12 Vali-Asr St")]}).json()["results"]
+    url = f"/api/v1/customers/{r['customer_id']}/erase"
+    denied = agent.post(url, json.dumps({"reason": "request"}), content_type="application/json")
+    assert denied.status_code == 403
+    assert Interaction.objects.get().text == "my address is 12 Vali-Asr St"
+    blank = admin.post(url, json.dumps({"reason": "  "}), content_type="application/json")
+    assert blank.status_code == 422 and "reason" in blank.json()["detail"]
+    ok = admin.post(url, json.dumps({"reason": "privacy request"}), content_type="application/json")
+    assert ok.json() == {"customer_id": r["customer_id"], "erased_interactions": 1}
+    assert Interaction.objects.get().text == ""

@@ -215,3 +215,29 @@ def merge_customers(request: HttpRequest, customer_id: int, payload: MergeIn) ->
     except ValueError as exc:
         raise HttpError(422, str(exc)) from None
     return _out_360(merged)
+
+
+class EraseIn(Schema):
+    reason: str = Field(..., examples=["customer's privacy request of 2026-11-20"])
+
+
+class EraseOut(Schema):
+    customer_id: int
+    erased_interactions: int
+
+
+@router.post("/{customer_id}/erase", response=EraseOut)
+def erase_customer_history(request: HttpRequest, customer_id: int, payload: EraseIn) -> dict:
+    """Privacy erasure: blank the text and metadata of every interaction of the customer
+    (rows, times and channels stay for the metrics). Admin role; audited with the reason."""
+    from khoshnud.interactions.services import interaction_erase
+
+    require(request, scope=Scope.WRITE, role=Role.ADMIN)
+    customer = selectors.customer_get(customer_id=customer_id)
+    try:
+        count = interaction_erase(
+            customer_id=customer.pk, reason=payload.reason, actor=request.user
+        )
+    except ValueError as exc:
+        raise HttpError(422, str(exc)) from None
+    return {"customer_id": customer.pk, "erased_interactions": count}
