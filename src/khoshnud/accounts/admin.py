@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from khoshnud.accounts.models import ApiToken, AuditLog, Team
+from khoshnud.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Team)
@@ -26,16 +27,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "action", "object_type", "object_id", "customer_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "action"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
