@@ -174,3 +174,18 @@ def test_odd_texts_never_break_a_batch(django_capture_on_commit_callbacks) -> No
         assert (got.need, got.sentiment, got.language_confidence) == ("other", "neutral", 0.0)
     assert by_text["سلام، order #123 hasn't arrived"].language == "fa"  # type: ignore[union-attr]
     assert by_text["x" * 100_000] is not None
+
+
+def test_identities_added_by_ingestion_are_searchable() -> None:
+    from khoshnud.customers.selectors import customer_search
+
+    events_ingest(events=[
+        event(external_id="1", customer={"email": "known@example.com", "first_name": "Known"}),
+        event(external_id="2", customer={"email": "new@example.com", "first_name": "New"}),
+        event(external_id="3", customer={"email": "new@example.com", "telegram": "new_tg"}),
+    ])  # fmt: skip
+    # A later batch gives the known customer a Telegram id.
+    events_ingest(events=[event(external_id="4",
+                                customer={"email": "known@example.com", "telegram": "known_tg"})])  # fmt: skip
+    assert [c.first_name for c in customer_search(query="new_tg")] == ["New"]
+    assert [c.first_name for c in customer_search(query="known_tg")] == ["Known"]

@@ -147,6 +147,22 @@ def search_text_for(customer: Customer, identities: Iterable[str]) -> str:
     return fold(" ".join(p for p in parts if p))
 
 
+def customers_search_text_refresh(*, customer_ids: Iterable[int]) -> None:
+    """Recompute the search text of customers whose identities changed (ingestion adds some)."""
+    ids = set(customer_ids)
+    if not ids:
+        return
+    values: dict[int, list[str]] = {}
+    for cid, value in Identity.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "value"
+    ):
+        values.setdefault(cid, []).append(value)
+    for customer in Customer.objects.filter(pk__in=ids):
+        text = search_text_for(customer, values.get(customer.pk, []))
+        if text != customer.search_text:
+            Customer.objects.filter(pk=customer.pk).update(search_text=text)
+
+
 def _refresh_search_text(customer: Customer) -> None:
     values = customer.identities.values_list("value", flat=True)
     customer.search_text = search_text_for(customer, values)

@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from khoshnud.customers.identities import IdentityError, normalize_identity
 from khoshnud.customers.models import Customer, Identity, IdentityKind
-from khoshnud.customers.services import CustomerInputError, clean_profile, search_text_for
+from khoshnud.customers.services import (
+    CustomerInputError,
+    clean_profile,
+    customers_search_text_refresh,
+    search_text_for,
+)
 from khoshnud.db import execute_returning, is_postgres, select_in, storable_text
 from khoshnud.interactions.models import (
     Channel,
@@ -454,7 +459,6 @@ def _resolve_customers(events: list[_Event], results: list[EventResult | None]) 
                 )
                 continue
             created = Customer(**profile)
-            created.search_text = search_text_for(created, [v for _k, v in event.identities])
             new_customers.append(created)
         for pair in event.identities:
             if pair not in pending:
@@ -462,6 +466,13 @@ def _resolve_customers(events: list[_Event], results: list[EventResult | None]) 
                 new_identities.append((created, *pair))
         waiting.append((event, created))
     if new_customers:
+        # Search text from every identity the batch gave a new customer, not just its first event's.
+        values_of: dict[int, list[str]] = {}
+        for c, _kind, value in new_identities:
+            if not isinstance(c, int):
+                values_of.setdefault(id(c), []).append(value)
+        for created in new_customers:
+            created.search_text = search_text_for(created, values_of.get(id(created), []))
         Customer.objects.bulk_create(new_customers, batch_size=_CHUNK)
     if new_identities:
         Identity.objects.bulk_create(
@@ -470,6 +481,10 @@ def _resolve_customers(events: list[_Event], results: list[EventResult | None]) 
                 for c, k, v in new_identities
             ],
             batch_size=_CHUNK,
+        )
+        # Known customers that gained an identity here must be findable by it too.
+        customers_search_text_refresh(
+            customer_ids={c for c, _kind, _value in new_identities if isinstance(c, int)}
         )
     for event, created in waiting:
         assert created.pk is not None
