@@ -65,13 +65,3 @@ def execute_returning(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return cursor.fetchall()
-
-
-def storable_text(text: str) -> str:
-    """Text both databases accept: a lone surrogate (a JSON "\\udcff" escape, or bytes decoded
-    with surrogateescape) becomes U+FFFD, as a decoder with errors="replace" would make it."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text

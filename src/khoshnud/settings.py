@@ -142,6 +142,16 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 KHOSHNUD_DEFAULT_REGION = os.environ.get("KHOSHNUD_DEFAULT_REGION", "IR")
 KHOSHNUD_INGEST_MAX_BATCH = 1000
 
+# What runs after interactions are stored, in order (khoshnud/interactions/pipeline.py): each
+# entry is called as step(interaction_ids=[...]) by a queued task and must be idempotent.
+KHOSHNUD_INTERACTION_PIPELINE = [
+    "khoshnud.language.services.interactions_classify",
+]
+# What other apps add to each timeline row (khoshnud/interactions/timeline.py).
+KHOSHNUD_TIMELINE_ANNOTATORS = [
+    "khoshnud.language.selectors.timeline_analyses",
+]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 
 from khoshnud.calendars import latin_digits
 from khoshnud.customers.models import IdentityKind
-from khoshnud.db import storable_text
+from khoshnud.inputs import storable_text
 
 
 class IdentityError(ValueError):

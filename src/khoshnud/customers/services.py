@@ -35,7 +35,8 @@ from khoshnud.customers.models import (
     Tier,
 )
 from khoshnud.customers.search import fold
-from khoshnud.db import select_in, storable_text
+from khoshnud.db import select_in
+from khoshnud.inputs import storable_text
 
 Actor = AbstractBaseUser | AnonymousUser | None
 

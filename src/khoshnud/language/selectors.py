@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db.models import Q
 
@@ -21,6 +22,32 @@ def analyses_for_interactions(*, interaction_ids: Sequence[int]) -> dict[int, Me
         for analysis in MessageAnalysis.objects.filter(interaction_id__in=chunk):
             found[analysis.interaction_id] = analysis
     return found
+
+
+def timeline_analyses(*, interaction_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Timeline annotator (settings.KHOSHNUD_TIMELINE_ANNOTATORS): each row's analysis.
+
+    Every row gets ``analysis`` (a plain dict, or None when not analysed) and
+    ``analysis_obj`` (the MessageAnalysis, or None).
+    """
+    analyses = analyses_for_interactions(interaction_ids=interaction_ids)
+    out: dict[int, dict[str, Any]] = {}
+    for pk in interaction_ids:
+        analysis = analyses.get(pk)
+        out[pk] = {
+            "analysis": None
+            if analysis is None
+            else {
+                "language": analysis.language,
+                "need": analysis.final_need,
+                "sentiment": analysis.final_sentiment,
+                "sentiment_score": analysis.sentiment_score,
+                "corrected": bool(analysis.corrected_need or analysis.corrected_sentiment),
+                "model_version": analysis.model_version,
+            },
+            "analysis_obj": analysis,
+        }
+    return out
 
 
 def corrections_for_training(*, weight: int) -> list[Example]:

@@ -5,7 +5,8 @@ Promises:
   valid ones are stored;
 - idempotent on (source, external_id): a re-sent event returns the id it already has, also
   inside one batch;
-- classification is enqueued after commit, so ingestion speed does not depend on it.
+- the after-ingestion pipeline (classification, …) is enqueued after commit, so ingestion
+  speed does not depend on it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from khoshnud.customers.services import (
     customers_search_text_refresh,
     search_text_for,
 )
-from khoshnud.db import execute_returning, is_postgres, select_in, storable_text
+from khoshnud.db import execute_returning, is_postgres, select_in
+from khoshnud.inputs import storable_text
 from khoshnud.interactions.models import (
     Channel,
     Direction,
@@ -37,6 +39,7 @@ from khoshnud.interactions.models import (
     InteractionType,
     JourneyStage,
 )
+from khoshnud.interactions.pipeline import interactions_stored
 
 CHANNELS = frozenset(Channel.values)
 DIRECTIONS = frozenset(Direction.values)
@@ -222,10 +225,7 @@ def events_ingest(*, events: Sequence[object], max_batch: int | None = None) -> 
                 # start again; the second pass finds what the other one stored.
                 if attempt == 2:
                     raise
-        if created_ids:
-            from khoshnud.language.tasks import classify_interactions
-
-            transaction.on_commit(lambda: classify_interactions.enqueue(created_ids))
+        interactions_stored(interaction_ids=created_ids)
     return [r for r in results if r is not None]
 
 

@@ -1,0 +1,11 @@
+"""The names of what happens in Khoshnud, in one module.
+
+Pipeline steps, audit rows and (later) outbound webhooks refer to these constants, never to
+string literals of their own, so a reader can find every listener of an event from here.
+"""
+
+from __future__ import annotations
+
+# New interactions were stored (ingestion API, CSV import, orders, replies, notes). The steps
+# listed in settings.KHOSHNUD_INTERACTION_PIPELINE run, in order, with their ids after commit.
+INTERACTIONS_STORED = "interactions.stored"

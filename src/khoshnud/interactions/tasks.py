@@ -1,0 +1,16 @@
+"""Background tasks of the interactions app (thin: they call the pipeline)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from khoshnud.events import INTERACTIONS_STORED
+from khoshnud.interactions.pipeline import pipeline_run
+
+
+@task()
+def run_pipeline(event: str, interaction_ids: list[int]) -> int:
+    """Run the steps after ``event`` (today only "interactions.stored") on these ids."""
+    if event != INTERACTIONS_STORED:
+        raise ValueError(f"unknown event {event!r}")
+    return pipeline_run(interaction_ids=[int(i) for i in interaction_ids])

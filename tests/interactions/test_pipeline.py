@@ -1,0 +1,114 @@
+"""The after-ingestion seam: an ordered list of steps, run after commit with the stored ids."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from khoshnud.interactions.pipeline import interactions_stored, pipeline_run
+from khoshnud.interactions.services import events_ingest
+from tests.conftest import event
+
+pytestmark = pytest.mark.django_db
+
+CALLS: list[tuple[str, list[int]]] = []
+
+
+def first_step(*, interaction_ids: list[int]) -> None:
+    CALLS.append(("first", list(interaction_ids)))
+
+
+def second_step(*, interaction_ids: list[int]) -> None:
+    CALLS.append(("second", list(interaction_ids)))
+
+
+def failing_step(*, interaction_ids: list[int]) -> None:
+    raise RuntimeError("step failed")
+
+
+STEPS = [f"{__name__}.first_step", f"{__name__}.second_step"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls() -> None:
+    CALLS.clear()
+
+
+def test_steps_run_in_order_after_commit_with_the_created_ids(
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.KHOSHNUD_INTERACTION_PIPELINE = STEPS
+    with django_capture_on_commit_callbacks(execute=True):
+        results = events_ingest(events=[event(external_id="a"), event(external_id="b")])
+        assert CALLS == []  # nothing runs before the transaction commits
+    ids = sorted(r.id for r in results if r.id is not None)
+    assert len(ids) == 2
+    assert [("first", ids), ("second", ids)] == CALLS
+
+
+def test_duplicates_do_not_run_the_pipeline_again(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.KHOSHNUD_INTERACTION_PIPELINE = STEPS
+    with django_capture_on_commit_callbacks(execute=True):
+        events_ingest(events=[event()])
+    CALLS.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        [again] = events_ingest(events=[event()])
+    assert again.status == "duplicate"
+    assert callbacks == [] and CALLS == []
+
+
+def test_nothing_is_enqueued_when_the_transaction_rolls_back(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.KHOSHNUD_INTERACTION_PIPELINE = STEPS
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                interactions_stored(interaction_ids=[3, 1, 3])
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+    assert callbacks == [] and CALLS == []
+
+
+def test_pipeline_run_sorts_and_dedupes_ids_and_stops_at_a_failing_step(settings: Any) -> None:
+    settings.KHOSHNUD_INTERACTION_PIPELINE = [
+        f"{__name__}.first_step",
+        f"{__name__}.failing_step",
+        f"{__name__}.second_step",
+    ]
+    with pytest.raises(RuntimeError, match="step failed"):
+        pipeline_run(interaction_ids=[5, 2, 5])
+    assert CALLS == [("first", [2, 5])]
+
+
+def test_the_default_pipeline_classifies(settings: Any) -> None:
+    assert settings.KHOSHNUD_INTERACTION_PIPELINE[0] == (
+        "khoshnud.language.services.interactions_classify"
+    )
+
+
+def test_interactions_imports_no_app_above_it() -> None:
+    """interactions sits below language, cases, feedback…: it reaches them only via settings."""
+    root = Path(__file__).resolve().parents[2] / "src" / "khoshnud" / "interactions"
+    above = ("language", "cases", "feedback", "engagement", "insights", "channels", "web", "ops")
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "khoshnud" and len(parts) > 1 and parts[1] in above:
+                    offenders.append(f"{path.name}: {name}")
+    assert offenders == []
