@@ -95,10 +95,10 @@ def _rows(events: list[dict[str, Any]], customer_of: dict[str, int]) -> list[tup
 def _raw_executemany(rows: list[tuple], db: str) -> float:
     from django.db import connection
 
-    from khoshnud.interactions.services.ingest import insert_sql
+    from khoshnud.db import INTERACTION_COLUMNS, INTERACTION_KEY, INTERACTION_TABLE, insert_sql
 
     settings = connection.settings_dict
-    sql = insert_sql()
+    sql = insert_sql(INTERACTION_TABLE, INTERACTION_COLUMNS, INTERACTION_KEY)
     if db == "sqlite":
         import sqlite3
 
@@ -130,10 +130,10 @@ def _raw_copy(rows: list[tuple]) -> float:
     import psycopg
     from django.db import connection
 
-    from khoshnud.interactions.services.ingest import _INSERT_COLUMNS
+    from khoshnud.db import INTERACTION_COLUMNS
 
     s = connection.settings_dict
-    cols = ", ".join(_INSERT_COLUMNS)
+    cols = ", ".join(name for name, _type in INTERACTION_COLUMNS)
     with psycopg.connect(
         dbname=s["NAME"], user=s["USER"], host=s["HOST"], port=s["PORT"] or 5432
     ) as conn:

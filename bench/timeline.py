@@ -21,7 +21,7 @@ def _fill(rows: int, customers: int, db: str) -> None:
     from django.utils import timezone
 
     from khoshnud.customers.models import Customer
-    from khoshnud.interactions.services.ingest import insert_sql
+    from khoshnud.db import INTERACTION_COLUMNS, INTERACTION_KEY, INTERACTION_TABLE, insert_sql
 
     Customer.objects.bulk_create(
         [Customer(first_name=f"T{i}") for i in range(customers)], batch_size=1000
@@ -30,7 +30,7 @@ def _fill(rows: int, customers: int, db: str) -> None:
     rng = random.Random(11)
     start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
     ops, now = connection.ops, timezone.now()
-    sql = insert_sql()
+    sql = insert_sql(INTERACTION_TABLE, INTERACTION_COLUMNS, INTERACTION_KEY)
     chunk: list[tuple] = []
     with connection.cursor() as cur:
         for i in range(rows):

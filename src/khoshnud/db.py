@@ -1,20 +1,66 @@
-"""The few hot paths written in plain SQL, for both SQLite and PostgreSQL.
+"""Every statement of the project written in plain SQL, for both SQLite and PostgreSQL.
 
-On PostgreSQL they use the driver's own cursor with binary parameters bound server-side:
-Django's default (client-side binding) escapes every value of a large list as text, which
-costs more than the query itself on a 1,000-event batch.
+The hot paths of ingestion (look-ups by key, the interaction and identity inserts) live here
+and nowhere else, each table with one list of its columns and their PostgreSQL types. On
+PostgreSQL they bind parameters server-side in binary: Django's default (client-side binding)
+escapes every value of a large list as text, which costs more than the query itself on a
+1,000-event batch. They still run through Django's cursor wrapper, so they are logged, counted
+by ``django_assert_num_queries`` and their errors are Django's (IntegrityError, ...).
+
+Also here: what a transient database failure is (deadlock, serialization failure, a concurrent
+insert of the same key, SQLite busy) and one bounded retry for a unit of work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+
+T = TypeVar("T")
 
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# --- running statements ----------------------------------------------------------------------
+
+
+@contextmanager
+def _cursor(*, binary: bool = True) -> Iterator[Any]:
+    """A cursor of Django's connection; on PostgreSQL one that binds parameters server-side.
+
+    Wrapped like any Django cursor (query log, execute_wrappers, error translation).
+    """
+    if not (binary and is_postgres()):
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    # Django's connection never prepares statements (prepare_threshold None): each batch is
+    # planned with its own values, which the LATERAL probes below rely on.
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)
+    wrapped = (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+    try:
+        yield wrapped
+    finally:
+        raw.close()
+
+
+def _sql(statement: str) -> str:
+    """%s placeholders → %b (binary) for the server-bound PostgreSQL cursor."""
+    return statement.replace("%s", "%b") if is_postgres() else statement
 
 
 def select_in(
@@ -34,34 +80,225 @@ def select_in(
     a LATERAL index probe over an unnested binary array: with ``= ANY(array)`` or a plain join,
     its planner — its statistics behind a bulk load — scanned every row of a source instead.
     """
+    if not values:
+        return []
     if is_postgres():
-        import psycopg
-
-        connection.ensure_connection()
         query = (
             f"SELECT {columns} FROM unnest(%s::{key_type}[]) AS k(v) "  # noqa: S608 - code, not input
             f"CROSS JOIN LATERAL (SELECT * FROM {table} t WHERE t.{key} = k.v AND {where} "
             "LIMIT 1) t"
-        ).replace("%s", "%b")
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(query, [list(values), *params], prepare=False)
-            return cursor.fetchall()
+        )
+        with _cursor() as cursor:
+            cursor.execute(_sql(query), [list(values), *params])
+            return list(cursor.fetchall())
     marks = ", ".join(["%s"] * len(values))
     query = f"SELECT {columns} FROM {table} t WHERE {where} AND t.{key} IN ({marks})"  # noqa: S608
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(query, [*params, *values])
-        return cursor.fetchall()
+        return list(cursor.fetchall())
 
 
 def execute_returning(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Execute a statement with a RETURNING clause (binary parameters on PostgreSQL)."""
-    if is_postgres():
-        import psycopg
+    with _cursor() as cursor:
+        cursor.execute(_sql(sql), list(params))
+        return list(cursor.fetchall())
 
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql.replace("%s", "%b"), list(params))
-            return cursor.fetchall()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        return cursor.fetchall()
+
+# --- tables written in plain SQL: one column list each, with PostgreSQL types ---------------
+
+INTERACTION_TABLE = "interactions_interaction"
+INTERACTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("customer_id", "bigint"),
+    ("channel", "varchar"),
+    ("direction", "varchar"),
+    ("type", "varchar"),
+    ("stage", "varchar"),
+    ("occurred_at", "timestamptz"),
+    ("text", "text"),
+    ("metadata", "jsonb"),
+    ("staff_id", "bigint"),
+    ("source", "varchar"),
+    ("external_id", "varchar"),
+    ("created_at", "timestamptz"),
+)
+# The idempotency key of an event: the conflict target of every interaction insert.
+INTERACTION_KEY = ("source", "external_id")
+
+IDENTITY_TABLE = "customers_identity"
+IDENTITY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("customer_id", "bigint"),
+    ("kind", "varchar"),
+    ("value", "varchar"),
+    ("is_primary", "boolean"),
+    ("created_at", "timestamptz"),
+)
+IDENTITY_KEY = ("kind", "value")
+
+# SQLite: one multi-row INSERT … RETURNING per chunk (fewer statements than executemany, and
+# the new ids come back without a second query); 12 columns × 400 rows stays under its limits.
+# PostgreSQL: one INSERT … SELECT FROM unnest(arrays) per batch: one parameter per column
+# whatever the batch size, so the driver does not parse a huge statement.
+_INSERT_CHUNK = 400
+
+
+def insert_sql(
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    conflict: Sequence[str],
+    *,
+    rows: int = 1,
+    returning: Sequence[str] = (),
+) -> str:
+    """``INSERT … VALUES (…) × rows ON CONFLICT (conflict) DO NOTHING [RETURNING …]``."""
+    names = ", ".join(name for name, _type in columns)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * rows)} "  # noqa: S608 - code
+        f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    )
+    return f"{sql} RETURNING {', '.join(returning)}" if returning else sql
+
+
+def insert_unnest_sql(
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    conflict: Sequence[str],
+    *,
+    returning: Sequence[str],
+) -> str:
+    """PostgreSQL: the same insert from one typed array per column."""
+    names = ", ".join(name for name, _type in columns)
+    arrays = ", ".join(f"%s::{pg_type}[]" for _name, pg_type in columns)
+    return (
+        f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608 - code
+        f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING RETURNING {', '.join(returning)}"
+    )
+
+
+def insert_skipping_conflicts(
+    *,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    conflict: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` (values in ``columns`` order); rows whose ``conflict`` key exists are
+    skipped. Returns ``returning`` of the rows inserted.
+
+    Rows are written in the order given: callers sort them by key, so that two concurrent
+    writers of overlapping keys take their locks in the same order and cannot deadlock.
+    """
+    if not rows:
+        return []
+    if is_postgres():
+        return execute_returning(
+            insert_unnest_sql(table, columns, conflict, returning=returning),
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+    returned: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        returned += execute_returning(
+            insert_sql(table, columns, conflict, rows=len(chunk), returning=returning),
+            [v for row in chunk for v in row],
+        )
+    return returned
+
+
+def interactions_insert(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str, int, int]]:
+    """Insert interaction rows (INTERACTION_COLUMNS order), skipping keys already stored.
+
+    Returns (source, external_id, id, customer_id) of each row stored.
+    """
+    ordered = sorted(rows, key=lambda row: (row[9], row[10]))  # (source, external_id)
+    return insert_skipping_conflicts(  # type: ignore[return-value]
+        table=INTERACTION_TABLE,
+        columns=INTERACTION_COLUMNS,
+        conflict=INTERACTION_KEY,
+        rows=ordered,
+        returning=("source", "external_id", "id", "customer_id"),
+    )
+
+
+def identities_insert(rows: Sequence[Sequence[Any]]) -> set[tuple[str, str]]:
+    """Insert identity rows (IDENTITY_COLUMNS order); an identity already owned is skipped.
+
+    Returns the (kind, value) pairs stored. Sorted by key (see insert_skipping_conflicts).
+    """
+    ordered = sorted(rows, key=lambda row: (row[1], row[2]))
+    returned = insert_skipping_conflicts(
+        table=IDENTITY_TABLE,
+        columns=IDENTITY_COLUMNS,
+        conflict=IDENTITY_KEY,
+        rows=ordered,
+        returning=("kind", "value"),
+    )
+    return {(kind, value) for kind, value in returned}
+
+
+def datetime_param() -> Callable[[Any], Any]:
+    """Aware datetime → what the driver stores; SQLite keeps naive UTC text (as Django does)."""
+    if connection.vendor == "sqlite":
+        import datetime as dt
+
+        return lambda value: str(value.astimezone(dt.UTC).replace(tzinfo=None))
+    return lambda value: value
+
+
+# --- transient failures ---------------------------------------------------------------------
+
+
+class DatabaseBusyError(RuntimeError):
+    """A write lost a race with concurrent writers (deadlock, serialization failure, the same
+    key inserted meanwhile, SQLite busy) more times than it retries. Nothing of it was stored;
+    sending it again is safe. The API answers 503 with Retry-After."""
+
+    retry_after = 1
+
+
+class WriteConflict(OperationalError):
+    """Raised by our own code when a concurrent writer changed what this write relied on."""
+
+
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Would the same work succeed if run again? (deadlock, serialization, unique race, busy)"""
+    if isinstance(exc, WriteConflict):
+        return True
+    if isinstance(exc, IntegrityError):
+        # A unique key written by a concurrent transaction between our read and our insert.
+        cause = exc.__cause__
+        return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(exc)
+    if isinstance(exc, OperationalError):
+        cause = exc.__cause__
+        if getattr(cause, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+            return True
+        return "database is locked" in str(exc)  # SQLite, after busy_timeout
+    return False
+
+
+def retry_transient(work: Callable[[], T], *, attempts: int = 6, base_delay: float = 0.01) -> T:
+    """Run ``work`` in a transaction (a savepoint inside one), again on a transient failure.
+
+    Up to ``attempts`` runs, sleeping a random 0..base_delay·2^n seconds between them (full
+    jitter, so that the writers who collided do not collide again in step). Raises
+    DatabaseBusyError when every attempt failed; other errors pass through at once.
+    """
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return work()
+        except DatabaseError as exc:
+            if not is_transient(exc):
+                raise
+            if attempt == attempts - 1:
+                raise DatabaseBusyError(
+                    f"the database was busy with concurrent writes ({type(exc).__name__}); "
+                    "nothing was stored, send it again"
+                ) from exc
+            time.sleep(random.uniform(0, base_delay * 2**attempt))
+    raise AssertionError("unreachable")

@@ -19,18 +19,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from khoshnud.customers.identities import IdentityError, normalize_identity
-from khoshnud.customers.models import Customer, Identity, IdentityKind
-from khoshnud.customers.services import (
-    CustomerInputError,
-    clean_profile,
-    customers_search_text_refresh,
-    search_text_for,
-)
-from khoshnud.db import execute_returning, is_postgres, select_in
+from khoshnud.customers.models import IdentityKind
+from khoshnud.customers.resolution import CustomerReference, customers_resolve
+from khoshnud.db import datetime_param, interactions_insert, retry_transient, select_in
 from khoshnud.inputs import storable_text
 from khoshnud.interactions.models import (
     Channel,
@@ -214,22 +208,19 @@ def events_ingest(*, events: Sequence[object], max_batch: int | None = None) -> 
         except EventError as exc:
             results[index] = EventResult(index, "rejected", error=str(exc))
     if valid:
-        for attempt in range(3):
+
+        def store() -> list[int]:
             for event in valid:
                 results[event.index] = None
-            try:
-                created_ids = _store(valid, results)
-                break
-            except IntegrityError:
-                # A concurrent batch created the same customer identity or interaction first:
-                # start again; the second pass finds what the other one stored.
-                if attempt == 2:
-                    raise
+            return _store(valid, results)
+
+        # A concurrent batch may deadlock with this one or store the same key first: run it
+        # again (bounded, with jitter); DatabaseBusyError (HTTP 503) when that never succeeds.
+        created_ids = retry_transient(store)
         interactions_stored(interaction_ids=created_ids)
     return [r for r in results if r is not None]
 
 
-@transaction.atomic
 def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
     now = timezone.now()
     existing = _existing_interactions({(e.source, e.external_id) for e in valid})
@@ -255,7 +246,7 @@ def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
     customer_of = _resolve_customers(fresh, results)
     stored = [e for e in fresh if results[e.index] is None]
     rows = []
-    adapt = _datetime_adapter()
+    adapt = datetime_param()
     created_at = adapt(now)
     for event in stored:
         rows.append(
@@ -274,7 +265,7 @@ def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
                 created_at,
             )
         )
-    ids = _insert(rows) if rows else {}
+    ids = _insert(rows)
     missing = {(e.source, e.external_id) for e in stored} - ids.keys()
     if missing:  # stored meanwhile by a concurrent batch: report what is there
         ids.update(_existing_interactions(missing))
@@ -301,76 +292,9 @@ def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
     return created
 
 
-_INSERT_COLUMNS = (
-    "customer_id",
-    "channel",
-    "direction",
-    "type",
-    "stage",
-    "occurred_at",
-    "text",
-    "metadata",
-    "staff_id",
-    "source",
-    "external_id",
-    "created_at",
-)
-
-
-def insert_sql(rows: int = 1, returning: bool = False) -> str:
-    """INSERT of ``rows`` interactions that skips (source, external_id) already stored."""
-    table = Interaction._meta.db_table
-    cols = ", ".join(_INSERT_COLUMNS)
-    one = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
-    sql = f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * rows)} ON CONFLICT DO NOTHING"  # noqa: S608
-    return sql + " RETURNING source, external_id, id, customer_id" if returning else sql
-
-
-def _datetime_adapter() -> Any:
-    """Aware datetime → what the driver stores; SQLite keeps naive UTC text (as Django does)."""
-    if connection.vendor == "sqlite":
-        return lambda value: str(value.astimezone(dt.UTC).replace(tzinfo=None))
-    return lambda value: value
-
-
-# SQLite: one multi-row INSERT … RETURNING per chunk (fewer statements than executemany, and
-# the new ids come back without a second query); 12 columns × 400 rows stays under its limits.
-# PostgreSQL: one INSERT … SELECT FROM unnest(arrays) per batch: 12 parameters whatever the
-# batch size, so the driver does not parse a huge statement.
-_INSERT_CHUNK = 400
-_PG_TYPES = (
-    "bigint",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "timestamptz",
-    "text",
-    "jsonb",
-    "bigint",
-    "varchar",
-    "varchar",
-    "timestamptz",
-)
-
-
 def _insert(rows: list[tuple]) -> dict[tuple[str, str], tuple[int, int]]:
-    table = Interaction._meta.db_table
-    cols = ", ".join(_INSERT_COLUMNS)
-    returned: list[tuple[Any, ...]] = []
-    if is_postgres():
-        arrays = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
-        returned = execute_returning(
-            f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-            "ON CONFLICT DO NOTHING RETURNING source, external_id, id, customer_id",
-            [list(column) for column in zip(*rows, strict=True)],
-        )
-    else:
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start : start + _INSERT_CHUNK]
-            returned += execute_returning(
-                insert_sql(len(chunk), returning=True), [v for row in chunk for v in row]
-            )
+    """Store rows (db.INTERACTION_COLUMNS order); keys already stored are skipped."""
+    returned = interactions_insert(rows)
     return {(source, external_id): (iid, cid) for source, external_id, iid, cid in returned}
 
 
@@ -401,92 +325,17 @@ def _staff_ids(usernames: set[str]) -> dict[str, int]:
 
 
 def _resolve_customers(events: list[_Event], results: list[EventResult | None]) -> dict[int, int]:
-    """event index → customer id; creates customers (and identities) not seen before."""
-    from khoshnud.customers.services import customers_find_by_identities
-
+    """event index → customer id, by the customers app (which creates those not seen before)."""
+    resolved = customers_resolve(
+        references=[
+            CustomerReference(customer_id=e.customer_id, identities=e.identities, profile=e.profile)
+            for e in events
+        ]
+    )
     customer_of: dict[int, int] = {}
-    wanted_ids = {e.customer_id for e in events if e.customer_id is not None}
-    known: dict[int, int] = {}
-    for start in range(0, len(wanted_ids), _CHUNK):
-        rows = select_in(
-            table=Customer._meta.db_table,
-            columns="t.id, t.merged_into_id",
-            where="1 = 1",
-            params=[],
-            key="id",
-            values=list(wanted_ids)[start : start + _CHUNK],
-            key_type="bigint",
-        )
-        for pk, merged_into in rows:
-            known[pk] = merged_into or pk  # a merged customer's history goes to the survivor
-    owner = customers_find_by_identities(p for e in events for p in e.identities)
-    new_customers: list[Customer] = []
-    new_identities: list[tuple[int | Customer, str, str]] = []
-    pending: dict[tuple[str, str], Customer] = {}  # identity → customer created in this batch
-    waiting: list[tuple[_Event, Customer]] = []
-    for event in events:
-        if event.customer_id is not None:
-            if event.customer_id not in known:
-                results[event.index] = EventResult(
-                    event.index, "rejected", error=f"unknown customer id {event.customer_id}"
-                )
-                continue
-            customer_of[event.index] = known[event.customer_id]
-            continue
-        match: int | None = None
-        for pair in event.identities:
-            if pair in owner:
-                match = owner[pair]
-                break
-        if match is not None:
-            customer_of[event.index] = match
-            for pair in event.identities:
-                if pair not in owner and pair not in pending:
-                    owner[pair] = match
-                    new_identities.append((match, *pair))
-            continue
-        created = None
-        for pair in event.identities:
-            if pair in pending:
-                created = pending[pair]
-                break
-        if created is None:
-            try:
-                profile = clean_profile(event.profile)
-            except CustomerInputError as exc:
-                results[event.index] = EventResult(
-                    event.index, "rejected", error=f"customer: {exc}"
-                )
-                continue
-            created = Customer(**profile)
-            new_customers.append(created)
-        for pair in event.identities:
-            if pair not in pending:
-                pending[pair] = created
-                new_identities.append((created, *pair))
-        waiting.append((event, created))
-    if new_customers:
-        # Search text from every identity the batch gave a new customer, not just its first event's.
-        values_of: dict[int, list[str]] = {}
-        for c, _kind, value in new_identities:
-            if not isinstance(c, int):
-                values_of.setdefault(id(c), []).append(value)
-        for created in new_customers:
-            created.search_text = search_text_for(created, values_of.get(id(created), []))
-        Customer.objects.bulk_create(new_customers, batch_size=_CHUNK)
-    if new_identities:
-        Identity.objects.bulk_create(
-            [
-                Identity(customer_id=c if isinstance(c, int) else c.pk, kind=k, value=v)
-                for c, k, v in new_identities
-            ],
-            batch_size=_CHUNK,
-        )
-        # Known customers that gained an identity here must be findable by it too.
-        customers_search_text_refresh(
-            customer_ids={c for c, _kind, _value in new_identities if isinstance(c, int)}
-        )
-    for event, created in waiting:
-        assert created.pk is not None
-        customer_of[event.index] = created.pk
+    for event, (customer_id, error) in zip(events, resolved, strict=True):
+        if customer_id is None:
+            results[event.index] = EventResult(event.index, "rejected", error=error)
+        else:
+            customer_of[event.index] = customer_id
     return customer_of
