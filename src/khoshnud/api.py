@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from khoshnud.accounts.api_auth import AUTH
+from khoshnud.db import DatabaseBusyError
 
 api = NinjaAPI(
     title="Khoshnud API",
@@ -36,6 +37,14 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(
         request, {"detail": "invalid request", "errors": exc.errors}, status=422
     )
+
+
+@api.exception_handler(DatabaseBusyError)
+def _busy(request: HttpRequest, exc: DatabaseBusyError) -> HttpResponse:
+    """Concurrent writers kept a write from being stored (nothing of it was): try again."""
+    response = api.create_response(request, {"detail": str(exc)}, status=503)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _register() -> None:

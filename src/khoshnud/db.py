@@ -117,7 +117,7 @@ INTERACTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("occurred_at", "timestamptz"),
     ("text", "text"),
     ("metadata", "jsonb"),
-    ("staff_id", "bigint"),
+    ("staff_id", "integer"),  # auth_user.id is an int
     ("source", "varchar"),
     ("external_id", "varchar"),
     ("created_at", "timestamptz"),

@@ -18,12 +18,12 @@ from khoshnud.calendars import latin_digits
 from khoshnud.commerce.models import Product
 from khoshnud.commerce.services import OrderInputError, order_create
 from khoshnud.customers.models import Customer
+from khoshnud.customers.resolution import customer_find_or_create
 from khoshnud.customers.services import (
     CustomerInputError,
     clean_identities,
     clean_personal_dates,
     clean_profile,
-    customer_create,
     customers_find_by_identities,
 )
 from khoshnud.interactions.services import events_ingest
@@ -225,16 +225,13 @@ def _store(
 ) -> None:
     if kind == "customers":
         for line, row in _progress(rows, progress, "customers"):
-            data = _customer_data(row)
-            pairs = clean_identities(data["identities"])
-            if customers_find_by_identities(pairs):
-                report.duplicates += 1  # already known by one of its identities: keep it
-                continue
             try:
-                customer_create(data=data)
+                # A customer already known by one of its identities is kept as it is.
+                _pk, created = customer_find_or_create(data=_customer_data(row))
             except CustomerInputError as exc:
                 raise ImportError_([(line, str(exc))]) from None
-            report.created += 1
+            report.created += int(created)
+            report.duplicates += int(not created)
     elif kind == "products":
         for _line, row in _progress(rows, progress, "products"):
             values = _product(row)

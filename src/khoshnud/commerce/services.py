@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
-
 from khoshnud.calendars import latin_digits
 from khoshnud.commerce.models import Order, OrderLine, Product
+from khoshnud.customers.resolution import customer_reference_from, customer_resolve
+from khoshnud.customers.services import CustomerInputError
+from khoshnud.db import retry_transient
 from khoshnud.interactions.models import Channel
 from khoshnud.interactions.services import events_ingest
 
@@ -67,7 +68,8 @@ def order_create(
 
     ``customer`` is a reference as in ingestion ({"id": …} or identities; a new buyer is created).
     Idempotent on ``number``: an order stored before is returned as it is, with False.
-    Raises OrderInputError (nothing stored) for bad lines, currency, time or customer.
+    Raises OrderInputError (nothing stored) for bad lines, currency, time or customer;
+    db.DatabaseBusyError when concurrent writers kept it from being stored (send it again).
     """
     number = str(number).strip()
     if not number or len(number) > 64:
@@ -82,7 +84,19 @@ def order_create(
         return existing, False
     cleaned = clean_order_lines(lines)
     total = sum((unit * quantity for _p, quantity, unit in cleaned), Decimal(0))
-    with transaction.atomic():
+    try:
+        reference = customer_reference_from(customer)
+    except CustomerInputError as exc:
+        raise OrderInputError(str(exc)) from None
+
+    def store() -> tuple[Order, bool]:
+        existing = Order.objects.filter(number=number).first()
+        if existing is not None:
+            return existing, False
+        try:
+            customer_id = customer_resolve(reference=reference)
+        except CustomerInputError as exc:
+            raise OrderInputError(str(exc)) from None
         [result] = events_ingest(
             events=[
                 {
@@ -93,7 +107,7 @@ def order_create(
                     "type": "purchase",
                     "stage": "purchase",
                     "occurred_at": placed_at.isoformat(),
-                    "customer": dict(customer),
+                    "customer": {"id": customer_id},
                     "text": f"{number}: {total} {code}",
                     "metadata": {
                         "order": number,
@@ -120,4 +134,7 @@ def order_create(
         OrderLine.objects.bulk_create(
             [OrderLine(order=order, product=p, quantity=q, unit_price=u) for p, q, u in cleaned]
         )
-    return order, True
+        return order, True
+
+    # Two requests with the same new number: the one that loses the race finds the other's.
+    return retry_transient(store)

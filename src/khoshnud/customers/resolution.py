@@ -192,3 +192,16 @@ def _give_way(lost: list[tuple[int | Customer, str, str]]) -> dict[int, int]:
             Identity.objects.filter(customer_id=loser).update(customer_id=winner)
         Customer.objects.filter(pk__in=sorted(replaced)).delete()
     return replaced
+
+
+def customer_find_or_create(*, data: Mapping[str, Any], actor: Any = None) -> tuple[int, bool]:
+    """The customer owning any of ``data``'s identities, untouched (False), or a new one made
+    by customer_create from all of ``data`` (True). Raises CustomerInputError."""
+    from khoshnud.customers.services import clean_identities, customer_create
+
+    pairs = clean_identities(data.get("identities") or {})
+    found = customers_find_by_identities(pairs)
+    for pair in pairs:  # the first identity given that is owned decides, as in ingestion
+        if pair in found:
+            return found[pair], False
+    return customer_create(data=data, actor=actor).pk, True

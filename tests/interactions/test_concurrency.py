@@ -1,0 +1,76 @@
+"""Ingestion under real concurrency (PostgreSQL): 8 clients, overlapping customers and keys."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from khoshnud.customers.models import Customer, Identity
+from khoshnud.interactions.models import Interaction
+from khoshnud.interactions.services import events_ingest
+from tests.conftest import event
+
+CLIENTS = 8
+BATCHES = 6
+BATCH = 150
+PEOPLE = 120  # shared by every client: most batches create some of them at the same time
+
+
+def _client(seed: int, results: list[Any], failures: list[BaseException]) -> None:
+    rng = random.Random(seed)
+    try:
+        for _ in range(BATCHES):
+            events = []
+            for _n in range(BATCH):
+                key = rng.randrange(2000)  # clients resend each other's keys, in any order
+                person = key % PEOPLE
+                customer: dict[str, Any] = {"email": f"p{person}@example.com"}
+                if person % 3 == 0:  # a second identity, so new people get two at once
+                    customer["telegram"] = f"p{person}_tg"
+                events.append(event(external_id=f"k{key}", customer=customer))
+            out = events_ingest(events=events)
+            results.extend((e["external_id"], r.status, r.id, r.customer_id)
+                           for e, r in zip(events, out, strict=True))  # fmt: skip
+    except BaseException as exc:
+        failures.append(exc)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises writers")
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_clients_lose_and_duplicate_nothing() -> None:
+    results: list[Any] = []
+    failures: list[BaseException] = []
+    threads = [
+        threading.Thread(target=_client, args=(seed, results, failures)) for seed in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert failures == []
+    assert len(results) == CLIENTS * BATCHES * BATCH
+    assert {status for _k, status, _i, _c in results} <= {"created", "duplicate"}
+    sent = {key for key, *_ in results}
+    stored = Counter(Interaction.objects.values_list("external_id", flat=True))
+    assert set(stored) == sent and max(stored.values()) == 1  # every key exactly once
+    assert sum(status == "created" for _k, status, _i, _c in results) == len(sent)
+    # Every answer for a key names the row stored for it and that row's customer.
+    rows = {
+        e: (i, c) for e, i, c in Interaction.objects.values_list("external_id", "id", "customer_id")
+    }
+    assert all(rows[key] == (iid, cid) for key, _s, iid, cid in results)
+    # One customer per person, owning each of their identities; no customer left without one.
+    people = {int(key[1:]) % PEOPLE for key in sent}
+    owners = dict(Identity.objects.filter(kind="email").values_list("value", "customer_id"))
+    assert set(owners) == {f"p{p}@example.com" for p in people}
+    assert Customer.objects.count() == len(people) == len(set(owners.values()))
+    tg = dict(Identity.objects.filter(kind="telegram").values_list("value", "customer_id"))
+    assert all(tg[f"p{p}_tg"] == owners[f"p{p}@example.com"] for p in people if p % 3 == 0)
+    assert all(rows[key][1] == owners[f"p{int(key[1:]) % PEOPLE}@example.com"] for key in sent)
