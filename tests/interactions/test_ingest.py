@@ -142,7 +142,12 @@ def test_erasure_blanks_text_and_is_audited(make_staff) -> None:  # type: ignore
     row = Interaction.objects.get(pk=result.id)
     assert (row.text, row.metadata) == ("", {}) and row.erased_at is not None
     log = AuditLog.objects.get(action="interaction.erase")
-    assert log.actor == admin and log.data == {"count": 1, "reason": "GDPR request"}
+    assert log.actor == admin
+    assert log.data == {
+        "count": 1,
+        "reason": "GDPR request",
+        "erased": {"interactions": 1, "analyses": 0},
+    }
 
 
 def test_classification_is_enqueued_after_commit(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class CommerceConfig(AppConfig):
     name = "khoshnud.commerce"
     label = "commerce"
+
+    def ready(self) -> None:
+        from khoshnud.commerce.models import Order
+        from khoshnud.customers.references import customer_reference_register
+
+        customer_reference_register(
+            name="orders",
+            model=Order,
+            keep="bookkeeping records without message text: an erasure keeps them",
+        )

@@ -34,6 +34,7 @@ from khoshnud.customers.models import (
     PersonalDate,
     Tier,
 )
+from khoshnud.customers.references import customer_references_merge
 from khoshnud.customers.search import fold
 from khoshnud.db import select_in
 from khoshnud.inputs import storable_text
@@ -317,15 +318,12 @@ def customers_find_by_identities(pairs: Iterable[tuple[str, str]]) -> dict[tuple
 
 @transaction.atomic
 def customer_merge(*, target: Customer, source: Customer, actor: Actor = None) -> Customer:
-    """Move ``source``'s identities, history, orders, dates and consents to ``target``.
+    """Move everything that refers to ``source`` to ``target``: identities, dates, consents and
+    whatever other apps registered in customers.references (history, orders, analyses, ...).
 
     ``source`` stays as a tombstone pointing at ``target`` (merged_into), so old links resolve.
     Audited; raises ValueError when merging a customer into itself or an already-merged one.
     """
-    from khoshnud.commerce.models import Order
-    from khoshnud.interactions.models import Interaction
-    from khoshnud.language.models import MessageAnalysis
-
     if target.pk == source.pk:
         raise ValueError("cannot merge a customer into itself")
     if source.merged_into_id or target.merged_into_id:
@@ -336,16 +334,8 @@ def customer_merge(*, target: Customer, source: Customer, actor: Actor = None) -
         for c in Customer.objects.select_for_update().filter(pk__in=sorted([target.pk, source.pk]))
     }
     target, source = locked[target.pk], locked[source.pk]
-    moved = {
-        "identities": Identity.objects.filter(customer=source).update(customer=target),
-        "interactions": Interaction.objects.filter(customer_id=source.pk)._erase_update(
-            customer_id=target.pk
-        ),
-        "orders": Order.objects.filter(customer=source).update(customer=target),
-        "personal_dates": PersonalDate.objects.filter(customer=source).update(customer=target),
-        "consents": Consent.objects.filter(customer=source).update(customer=target),
-    }
-    MessageAnalysis.objects.filter(customer_id=source.pk).update(customer_id=target.pk)
+    # Every app re-points its own rows (customers.references): this app imports none of them.
+    moved = customer_references_merge(source_id=source.pk, target_id=target.pk)
     for field in PROFILE_FIELDS[:2]:
         if not getattr(target, field) and getattr(source, field):
             setattr(target, field, getattr(source, field))

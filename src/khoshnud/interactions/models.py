@@ -65,7 +65,7 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
         raise AppendOnlyError("the interaction log is append-only; use interaction_erase()")
 
     def _erase_update(self, **kwargs: Any) -> int:
-        """Only for interactions.services.interaction_erase (audited)."""
+        """Only for the audited erasure and merge handlers in interactions.services.erase."""
         return super().update(**kwargs)
 
 

@@ -51,7 +51,11 @@ def _out(analysis: MessageAnalysis) -> dict:
 def get_analysis(request: HttpRequest, interaction_id: int) -> dict:
     """Language, need and sentiment of an inbound interaction (404 until it is classified)."""
     require(request, scope=Scope.READ)
-    analysis = MessageAnalysis.objects.filter(interaction_id=interaction_id).first()
+    # An erased message has no analysis (erasure deletes it; this also covers a classification
+    # that finished after the erasure began).
+    analysis = MessageAnalysis.objects.filter(
+        interaction_id=interaction_id, interaction__erased_at__isnull=True
+    ).first()
     if analysis is None:
         raise HttpError(404, f"interaction {interaction_id} has no analysis (yet)")
     return _out(analysis)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from khoshnud.accounts.models import AuditLog
@@ -63,6 +64,18 @@ def _classify_chunk(ids: list[int]) -> int:
     ]
     MessageAnalysis.objects.bulk_create(analyses, ignore_conflicts=True, batch_size=_CHUNK)
     return MessageAnalysis.objects.filter(interaction_id__in=todo).count()
+
+
+def analyses_erase(*, customer_id: int) -> int:
+    """Erase handler (customers.references): delete the analyses of the customer's messages.
+
+    An analysis says what a message was about; when the message is erased, so is it. The
+    next backfill leaves erased messages alone (classification skips them).
+    """
+    deleted, _ = MessageAnalysis.objects.filter(
+        Q(customer_id=customer_id) | Q(interaction__customer_id=customer_id)
+    ).delete()
+    return deleted
 
 
 def _analysis_row(pk: int, customer_id: int, result: Analysis, now: Any) -> MessageAnalysis:
