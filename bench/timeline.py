@@ -1,7 +1,11 @@
 """Timeline latency: one customer's latest 50 interactions with N rows stored.
 
-Measured through the selector the API uses (ORM, khoshnud.interactions.selectors), against the
-same query as plain SQL on the same connection (baseline).
+Measured through the selector the API and the web UI use
+(khoshnud.interactions.selectors.customer_timeline_page), against the same query as plain SQL
+on the same connection (baseline), and the QuerySet (customer_timeline, sliced) beside them.
+The three are interleaved, query by query in rotating order, so that none of them profits from
+pages another one just brought into the cache (measured one after the other, the second one
+found the table in shared buffers that the first had to read).
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from khoshnud.interactions.models import Interaction
-    from khoshnud.interactions.selectors import customer_timeline
+    from khoshnud.interactions.selectors import customer_timeline, customer_timeline_page
 
     customers = max(1, scale // 100)  # ~100 interactions each, like a busy shop's regulars
     print(f"timeline: filling {scale:,} rows for {customers:,} customers ({db})")
@@ -82,17 +86,6 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     rng = random.Random(5)
     picks = [ids[rng.randrange(len(ids))] for _ in range(QUERIES)]
 
-    def measure(fn: Any) -> list[float]:
-        for cid in picks[:50]:
-            fn(cid)  # warm caches
-        times = []
-        for cid in picks:
-            t0 = time.perf_counter()
-            fn(cid)
-            times.append((time.perf_counter() - t0) * 1000)
-        return times
-
-    orm = measure(lambda cid: list(customer_timeline(customer_id=cid)[:50]))
     table = Interaction._meta.db_table
     sql = (
         f"SELECT * FROM {table} WHERE customer_id = %s ORDER BY occurred_at DESC, id DESC LIMIT 50"
@@ -103,11 +96,27 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
             cur.execute(sql, [cid])
             cur.fetchall()
 
-    base = measure(raw)
+    ways: dict[str, Any] = {
+        "selector": lambda cid: customer_timeline_page(customer_id=cid, limit=50),
+        "queryset": lambda cid: list(customer_timeline(customer_id=cid)[:50]),
+        "sql": raw,
+    }
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    names = list(ways)
+    for n, cid in enumerate(picks[:50] + picks):
+        order = names[n % 3 :] + names[: n % 3]
+        for name in order:
+            t0 = time.perf_counter()
+            ways[name](cid)
+            if n >= 50:  # the first 50 warm up
+                times[name].append((time.perf_counter() - t0) * 1000)
+    orm, base, qs = times["selector"], times["sql"], times["queryset"]
     p50, p99 = statistics.median(orm), _percentile(orm, 99)
     b50, b99 = statistics.median(base), _percentile(base, 99)
-    print(f"  selector (ORM): p50 {p50:.2f} ms, p99 {p99:.2f} ms over {QUERIES} queries")
-    print(f"  plain SQL:      p50 {b50:.2f} ms, p99 {b99:.2f} ms")
+    q50, q99 = statistics.median(qs), _percentile(qs, 99)
+    print(f"  selector (page): p50 {p50:.2f} ms, p99 {p99:.2f} ms over {QUERIES} queries")
+    print(f"  QuerySet:        p50 {q50:.2f} ms, p99 {q99:.2f} ms")
+    print(f"  plain SQL:       p50 {b50:.2f} ms, p99 {b99:.2f} ms")
     return {
         "p50_ms": round(p50, 3),
         "p99_ms": round(p99, 3),
@@ -115,6 +124,9 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         "baseline_p50_ms": round(b50, 3),
         "baseline_p99_ms": round(b99, 3),
         "ratio_p50": round(p50 / b50, 2) if b50 else None,
+        "ratio_p99": round(p99 / b99, 2) if b99 else None,
+        "queryset_p50_ms": round(q50, 3),
+        "queryset_p99_ms": round(q99, 3),
         "queries": QUERIES,
         "customers": customers,
     }

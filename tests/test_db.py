@@ -153,3 +153,22 @@ def test_ingesting_a_batch_takes_a_fixed_number_of_queries(django_assert_num_que
         results = events_ingest(events=batch)
     assert [r.status for r in results] == ["created"] * 100
     assert Customer.objects.count() == 10
+
+
+@postgres_only
+def test_one_index_per_way_the_log_is_read() -> None:
+    """Each index costs every insert: only the ones a read uses (no lone customer_id index)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT regexp_replace(indexdef, '^.* USING btree ', '') FROM pg_indexes "
+            "WHERE tablename = %s ORDER BY 1",
+            [INTERACTION_TABLE],
+        )
+        columns = [row[0] for row in cursor.fetchall()]
+    assert columns == [
+        "(customer_id, occurred_at DESC, id DESC)",  # timelines, merge, erasure
+        "(id)",
+        "(occurred_at)",  # periods across customers
+        "(source, external_id)",  # the idempotency key
+        "(staff_id)",
+    ]

@@ -107,15 +107,15 @@ def get_timeline(
     if page < 1 or not 1 <= page_size <= 200:
         raise HttpError(422, "page starts at 1; page_size is 1 to 200")
     customer = customer_get(customer_id=customer_id)
-    qs = selectors.customer_timeline(
+    rows = selectors.customer_timeline_page(
         customer_id=customer.pk,
         start=_moment(from_, "from"),
         end=_moment(to, "to", end=True),
         channels=_csv(channel, Channel.values, "channel"),
         types=_csv(type, InteractionType.values, "type"),
+        offset=(page - 1) * page_size,
+        limit=page_size + 1,
     )
-    offset = (page - 1) * page_size
-    rows = list(qs[offset : offset + page_size + 1])
     return {
         "customer_id": customer.pk,
         "page": page,

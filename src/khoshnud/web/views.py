@@ -28,6 +28,7 @@ from khoshnud.customers.selectors import (
     personal_dates_upcoming,
 )
 from khoshnud.interactions.selectors import customer_timeline as timeline_select
+from khoshnud.interactions.selectors import customer_timeline_page as timeline_page
 from khoshnud.interactions.timeline import timeline_items
 from khoshnud.language.models import Need, Sentiment
 from khoshnud.web.timeline_filter import PAGE_SIZE, TimelineFilter, timeline_filter_parse
@@ -72,15 +73,14 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def _timeline_context(
     request: HttpRequest, customer: Customer, flt: TimelineFilter
 ) -> dict[str, Any]:
-    offset = (flt.page - 1) * PAGE_SIZE
-    rows = list(
-        timeline_select(
-            customer_id=customer.pk,
-            start=flt.start,
-            end=flt.end,
-            channels=flt.channels,
-            types=flt.types,
-        )[offset : offset + PAGE_SIZE + 1]
+    rows = timeline_page(
+        customer_id=customer.pk,
+        start=flt.start,
+        end=flt.end,
+        channels=flt.channels,
+        types=flt.types,
+        offset=(flt.page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE + 1,
     )
     has_more = len(rows) > PAGE_SIZE
     return {
