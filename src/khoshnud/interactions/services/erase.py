@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from khoshnud.accounts.services import audit_log
+from khoshnud.inputs import clean_str
 from khoshnud.interactions.models import Interaction
 
 
@@ -17,9 +18,11 @@ def interaction_erase(
     """Blank the text and metadata of every interaction of a customer; returns how many.
 
     The rows stay (counts and metrics keep their shape); what the customer said is gone.
+    Raises ValueError (inputs.InputError) without a readable reason of at most 500 characters.
     """
-    if not reason.strip():
+    if not isinstance(reason, str) or not reason.strip():
         raise ValueError("an erasure needs a reason")
+    reason = clean_str(reason, field="reason", max_length=500)
     count = Interaction.objects.filter(
         customer_id=customer_id, erased_at__isnull=True
     )._erase_update(text="", metadata={}, erased_at=timezone.now())
