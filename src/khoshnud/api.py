@@ -77,7 +77,10 @@ def _bad_input(request: HttpRequest, exc: InputError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+    # ninja wraps the body parser's error ("Cannot parse request body"): give its reason.
+    cause = exc.__cause__
+    detail = str(cause) if isinstance(cause, InputError) else str(exc)
+    return api.create_response(request, error_body(detail), status=exc.status_code)
 
 
 @api.exception_handler(Http404)
