@@ -8,11 +8,14 @@ an admin, so every write reaches its service.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -68,10 +71,18 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 
 @pytest.fixture
-def write_token(db: Any) -> str:
+def write_token(db: Any) -> Iterator[str]:
+    """An admin's write token. As Django's test client does, requests keep the test's database
+    connection (the WSGI app would close it after each response, inside the test's transaction)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     user = staff_create(username="fuzz-admin", password="pw-fuzz-admin", role="admin")
     _token, secret = token_create(user=user, scopes=["read", "write"])
-    return secret
+    try:
+        yield secret
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
