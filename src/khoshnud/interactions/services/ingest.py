@@ -36,7 +36,7 @@ from khoshnud.inputs import (
     clean_aware_datetime,
     clean_choice,
     clean_int,
-    clean_json,
+    clean_json_text,
     clean_str,
     storable_text,
 )
@@ -163,11 +163,7 @@ def _clean_event(index: int, raw: object) -> _Event:
     metadata = raw.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise EventError("metadata must be an object")
-    clean_json(metadata, field="metadata")
-    try:
-        metadata_json = _to_json(metadata) if metadata else "{}"
-    except (TypeError, ValueError) as exc:
-        raise EventError(f"metadata is not JSON: {exc}") from None
+    metadata_json = clean_json_text(metadata, field="metadata") if metadata else "{}"
     staff = clean_str(raw.get("staff"), field="staff", max_length=150, required=False) or None
     return _Event(
         index=index,
