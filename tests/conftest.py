@@ -22,14 +22,18 @@ def make_staff(db: Any) -> Callable[..., User]:
 
 @pytest.fixture
 def api_client(make_staff: Callable[..., User]) -> Callable[..., Client]:
-    """api_client(role="agent", scopes="read,write") → a Client sending a bearer token."""
+    """api_client(role="agent", scopes="read,write") → a Client sending a bearer token.
+
+    CSRF checks are enforced, as they are for a real client (Django's test client skips them
+    by default, which once hid a 403 that every real token request got).
+    """
     counter = {"n": 0}
 
     def make(role: str = "agent", scopes: str = "read,write") -> Client:
         counter["n"] += 1
         user = make_staff(f"{role}{counter['n']}", role)
         _token, secret = token_create(user=user, scopes=scopes.split(","))
-        return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     return make
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -98,3 +99,92 @@ def test_storable_text_and_query_text() -> None:
     assert clean_query_text("a\x00b") == "ab"
     assert clean_query_text("x" * 500, max_length=200) == "x" * 200
     assert clean_query_text(None) == ""
+
+
+def test_clean_choice() -> None:
+    from khoshnud.inputs import clean_choice
+
+    assert (
+        clean_choice(None, field="direction", allowed={"inbound", "outbound"}, default="inbound")
+        == "inbound"
+    )
+    for bad in (["email"], {"a": 1}, 5, "pigeon", "em\x00ail"):
+        with pytest.raises(InputError, match="channel"):
+            clean_choice(bad, field="channel", allowed={"email", "sms"})
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"k": "a\x00b"},
+        {"a\x00": 1},
+        {"k": ["\udcff"]},
+        {"\udcff": 1},
+        {"k": float("nan")},
+        {"k": float("inf")},
+        {"k": _nested(40)},
+        {"k": {1, 2}},
+    ],
+)
+def test_clean_json_and_its_text_refuse_what_a_database_cannot_keep(value: object) -> None:
+    from khoshnud.inputs import clean_json, clean_json_text
+
+    with pytest.raises(InputError):
+        clean_json(value, field="metadata")
+    with pytest.raises(InputError):
+        clean_json_text(value, field="metadata")
+
+
+def test_clean_json_text_keeps_good_values_exactly() -> None:
+    from khoshnud.inputs import clean_json_text
+
+    value = {
+        "order": "A-1",
+        "note": "سلام",
+        "escaped": "\\u0000 is text",
+        "n": 10**30,
+        "deep": _nested(30),
+    }
+    text = clean_json_text(value, field="metadata")
+    assert json.loads(text) == value
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty"),
+        (b"\xff", "not UTF-8"),
+        (b'{"a": NaN}', "NaN is not JSON"),
+        (b'{"a": -Infinity}', "Infinity is not JSON"),
+        (b"[" * 3000 + b"]" * 3000, "nests too deep"),
+        (b'{"a": ', "malformed JSON"),
+    ],
+)
+def test_read_json_refuses_unreadable_bodies(body: bytes, message: str) -> None:
+    from khoshnud.inputs import read_json
+
+    with pytest.raises(InputError, match=message):
+        read_json(body)
+
+
+def test_clean_page() -> None:
+    from khoshnud.inputs import PAGE_MAX, clean_page
+
+    assert [clean_page(v) for v in (None, "", "3", "۴", "0", "-2", "abc", "\x00")] == [
+        1,
+        1,
+        3,
+        4,
+        1,
+        1,
+        1,
+        1,
+    ]
+    assert clean_page("100000000000000000000") == PAGE_MAX

@@ -10,7 +10,13 @@ whole request at insert time — or, worse, storing a row that cannot be read ba
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from annotated_types import Interval
 
 from khoshnud.calendars import latin_digits
 
@@ -22,6 +28,13 @@ DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2999, 12, 31)
 # A signed 64-bit column (bigint, SQLite INTEGER).
 BIGINT_MAX = 2**63 - 1
+# A row id in a path or body: refused (422) before it reaches a 64-bit column.
+RowId = Annotated[int, Interval(ge=1, le=BIGINT_MAX)]
+# Pages of lists and timelines: far past any real list, far below an offset that overflows.
+PAGE_MAX = 1_000_000
+Page = Annotated[int, Interval(ge=1, le=PAGE_MAX)]
+# How deep a JSON body or a stored JSON value (metadata, attributes) may nest.
+JSON_MAX_DEPTH = 32
 
 
 class InputError(ValueError):
@@ -48,6 +61,8 @@ def is_storable_key(text: str) -> bool:
     """True when ``text`` can be stored and compared as is (no NUL, no lone surrogate)."""
     if "\x00" in text:
         return False
+    if text.isascii():  # the common case, without encoding a copy
+        return True
     try:
         text.encode()
     except UnicodeEncodeError:
@@ -104,11 +119,120 @@ def clean_int(value: object, *, field: str, minimum: int = 1, maximum: int = BIG
     return value
 
 
+def clean_choice(
+    value: object, *, field: str, allowed: Collection[str], default: str | None = None
+) -> str:
+    """One of ``allowed`` (a string); ``default`` when missing, required when it is None."""
+    if value is None:
+        value = default
+    if value is None:
+        raise InputError(field, f"is required; use one of {sorted(a for a in allowed if a)}")
+    if not isinstance(value, str):
+        raise InputError(field, f"must be a string, not {_json_type(value)}")
+    if value not in allowed:
+        shown = value[:40] if is_storable_key(value) else storable_text(value)[:40]
+        raise InputError(
+            field, f"unknown {field} {shown!r}; use one of {sorted(a for a in allowed if a)}"
+        )
+    return value
+
+
+def clean_json(value: object, *, field: str, max_depth: int = JSON_MAX_DEPTH) -> Any:
+    """A JSON value both databases store and give back unchanged (metadata, attributes).
+
+    Refuses NUL and lone surrogates in keys and strings (PostgreSQL's jsonb and the UTF-8
+    codec refuse them), NaN and Infinity (not JSON), and nesting deeper than ``max_depth``.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not is_storable_key(item):
+                raise InputError(field, "holds a NUL character or invalid Unicode")
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                raise InputError(field, "holds NaN or Infinity, which JSON does not have")
+        elif isinstance(item, dict):
+            if depth >= max_depth:
+                raise InputError(field, f"nests deeper than {max_depth} levels")
+            for key, child in item.items():
+                if not isinstance(key, str) or not is_storable_key(key):
+                    raise InputError(field, "has a key with a NUL character or invalid Unicode")
+                stack.append((child, depth + 1))
+        elif isinstance(item, list | tuple):
+            if depth >= max_depth:
+                raise InputError(field, f"nests deeper than {max_depth} levels")
+            stack.extend((child, depth + 1) for child in item)
+        elif item is not None and not isinstance(item, bool | int):
+            raise InputError(field, f"holds a {type(item).__name__}, which is not JSON")
+    return value
+
+
+_to_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+# A NUL inside a JSON string as the encoder writes it: "\u0000" after an even run of backslashes.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def clean_json_text(value: object, *, field: str) -> str:
+    """``value`` as the JSON text to store, by the rules of ``clean_json``.
+
+    The fast path for ingestion: one encoding, then text searches; the tree is walked only
+    when the text holds more brackets than the depth allows.
+    """
+    try:
+        text = _to_json(value)
+    except ValueError:  # NaN or Infinity
+        raise InputError(field, "holds NaN or Infinity, which JSON does not have") from None
+    except (TypeError, RecursionError):
+        return clean_json(value, field=field) and _to_json(value)
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
+        raise InputError(field, "holds a NUL character or invalid Unicode")
+    if text.count("{") + text.count("[") > JSON_MAX_DEPTH:
+        clean_json(value, field=field)
+    if not is_storable_key(text):
+        raise InputError(field, "holds a NUL character or invalid Unicode")
+    return text
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InputError("", f"{name} is not JSON (send a number or a string)")
+
+
+def read_json(body: bytes | str) -> Any:
+    """Parse a request body: UTF-8 JSON without NaN/Infinity; a body nested deeper than the
+    parser's stack allows (about 1,000 levels) is refused rather than crashing the request.
+    Stored values are then held to JSON_MAX_DEPTH by ``clean_json``.
+
+    Raises InputError with a readable reason.
+    """
+    if not body:
+        raise InputError("", "the body is empty; send a JSON object")
+    try:
+        text = body.decode() if isinstance(body, bytes) else body
+    except UnicodeDecodeError:
+        raise InputError("", "malformed JSON: the body is not UTF-8") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InputError("", "the body nests too deep") from None
+    except ValueError as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError("", f"malformed JSON: {exc}") from None
+
+
 def clean_aware_datetime(value: object, *, field: str) -> dt.datetime:
-    """An ISO 8601 date-time with a zone, between 1900-01-01 and 2999-12-31 (UTC)."""
+    """An ISO 8601 date-time with a zone, between 1900-01-01 and 2999-12-31 (UTC).
+
+    A datetime already parsed (by the API's schema) is checked the same way.
+    """
+    if isinstance(value, dt.datetime):
+        value = value.isoformat()
     if not isinstance(value, str) or not value.strip():
         raise InputError(field, "is required (ISO 8601 with a time zone, e.g. +03:30 or Z)")
-    text = latin_digits(value.strip())
+    text = value.strip()
+    if not text.isascii():
+        text = latin_digits(text)
     if "\x00" in text:
         raise InputError(field, "holds a NUL character")
     try:
@@ -168,6 +292,19 @@ def clean_money(
     if amount >= Decimal(10) ** (max_digits - decimal_places):
         raise InputError(field, f"must be less than 10^{max_digits - decimal_places}")
     return amount.quantize(Decimal(1).scaleb(-decimal_places))
+
+
+def clean_page(value: object) -> int:
+    """A page number from a URL: 1 when missing or unreadable, at most PAGE_MAX."""
+    try:
+        return clean_int(value, field="page", maximum=PAGE_MAX)
+    except InputError:
+        return 1 if value in (None, "") else PAGE_MAX if _is_big(value) else 1
+
+
+def _is_big(value: object) -> bool:
+    text = latin_digits(str(value)).strip()
+    return text.isdigit() and int(text) > PAGE_MAX
 
 
 def clean_query_text(value: str | None, *, max_length: int = 200) -> str:

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "khoshnud.api_errors.ApiJsonErrorsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -141,6 +142,10 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 # Phones typed without a country code are read in this region (E.164 after normalisation).
 KHOSHNUD_DEFAULT_REGION = os.environ.get("KHOSHNUD_DEFAULT_REGION", "IR")
 KHOSHNUD_INGEST_MAX_BATCH = 1000
+# The largest request body (any door; the API answers 413 JSON above it): 1,000 events of up
+# to 10 KiB of JSON each fit. Django's default of 2.5 MB refused a batch inside the documented
+# limits. Memory: a web thread holds the body and its parsed form (about 5× the body) at once.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("KHOSHNUD_MAX_BODY_BYTES", 10 * 1024 * 1024))
 
 # What runs after interactions are stored, in order (khoshnud/interactions/pipeline.py): each
 # entry is called as step(interaction_ids=[...]) by a queued task and must be idempotent.

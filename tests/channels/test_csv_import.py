@@ -116,7 +116,51 @@ def test_command_exit_and_messages(tmp_path: Path, capsys: pytest.CaptureFixture
     bad.write_text("sku,name,category,price,currency\nX,Y,Z,abc,USD\n", encoding="utf-8")
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_csv", "products", str(bad), "--no-progress")
-    assert f"{bad}:2: 'abc' is not an amount" in capsys.readouterr().err
+    assert f"{bad}:2: price: 'abc' is not an amount" in capsys.readouterr().err
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_csv", "products", str(tmp_path / "missing.csv"))
     assert Product.objects.count() == 2
+
+
+def test_poison_times_money_and_currencies_are_refused_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Times that cannot be read back, NaN/Infinity/overflowing prices and an order line priced
+    in another currency: each reported as FILE:LINE, nothing stored."""
+    run("products", PRODUCTS)
+    run("products", "sku,name,category,price,currency\nIR-1,Tea,tea,450000,IRR\n")
+    interactions = tmp_path / "interactions.csv"
+    interactions.write_text(
+        "source,external_id,channel,occurred_at,email\n"
+        "pos,1,phone,2026-11-01T10:00:00+03:30,a@example.com\n"
+        "pos,2,phone,9999-12-31T23:59:59-14:00,a@example.com\n"
+        "pos,3,phone,0001-01-01T00:00:00+14:00,a@example.com\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="2 error"):
+        call_command("import_csv", "interactions", str(interactions), "--no-progress")
+    err = capsys.readouterr().err
+    assert f"{interactions}:3: occurred_at: must be between 1900-01-01 and 2999-12-31" in err
+    assert f"{interactions}:4: occurred_at: must be between" in err
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "number,email,placed_at,currency,sku,quantity,unit_price\n"
+        "A-1,a@example.com,0001-01-01T00:00:00+00:00,USD,GR-1,1,120.50\n"
+        "A-2,a@example.com,2026-11-01T10:00:00+03:30,USD,GR-1,1,NaN\n"
+        "A-3,a@example.com,2026-11-01T10:00:00+03:30,USD,GR-1,1,Infinity\n"
+        "A-4,a@example.com,2026-11-01T10:00:00+03:30,USD,GR-1,1,1e20\n"
+        "A-5,a@example.com,2026-11-01T10:00:00+03:30,USD,GR-1,1,120.50\n"
+        "A-5,a@example.com,2026-11-01T10:00:00+03:30,USD,IR-1,1,450000\n"
+        "A-6,a@example.com,2026-11-01T10:00:00+03:30,USD,GR-1,1000000000000,1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="6 error"):
+        call_command("import_csv", "orders", str(orders), "--no-progress")
+    err = capsys.readouterr().err
+    assert f"{orders}:2: placed_at: must be between" in err
+    assert f"{orders}:3: unit_price: 'NaN' is not an amount" in err
+    assert f"{orders}:4: unit_price: 'Infinity' is not an amount" in err
+    assert f"{orders}:5: unit_price: must be less than 10^12" in err
+    assert f"{orders}:7: product IR-1 is priced in IRR, the order is in USD" in err
+    assert f"{orders}:8: quantity: must be between 1 and 1000000" in err
+    assert Interaction.objects.count() == 0 and Order.objects.count() == 0

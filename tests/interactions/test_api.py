@@ -151,20 +151,25 @@ def test_openapi_docs_are_served() -> None:
 
 
 def test_invalid_unicode_in_json(api_client) -> None:  # type: ignore[no-untyped-def]
-    # JSON may carry a lone surrogate escape; bytes that are not UTF-8 are malformed JSON.
+    # JSON may carry a lone surrogate escape: repaired in a message's text (as a decoder with
+    # errors="replace" would), refused in keys and names; bytes not UTF-8 are malformed JSON.
     raw = (
         '{"events": [{"source": "s", "external_id": "u1", "channel": "sms", '
         '"occurred_at": "2026-11-20T09:30:00Z", "customer": {"email": "a@example.com", '
-        '"first_name": "A\\udcff"}, "text": "bad \\udcff here"}, '
+        '"first_name": "A"}, "text": "bad \\udcff here"}, '
         '{"source": "s\\ud800", "external_id": "u2", "channel": "sms", '
-        '"occurred_at": "2026-11-20T09:30:00Z", "customer": {"email": "a@example.com"}}]}'
+        '"occurred_at": "2026-11-20T09:30:00Z", "customer": {"email": "a@example.com"}}, '
+        '{"source": "s", "external_id": "u3", "channel": "sms", '
+        '"occurred_at": "2026-11-20T09:30:00Z", "customer": {"email": "b@example.com", '
+        '"first_name": "B\\udcff"}}]}'
     )
     client = api_client()
     data = post(client, None, raw=raw).json()
-    assert [r["status"] for r in data["results"]] == ["created", "rejected"]
+    assert [r["status"] for r in data["results"]] == ["created", "rejected", "rejected"]
     assert "invalid Unicode" in data["results"][1]["error"]
+    assert "first_name" in data["results"][2]["error"]
     row = Interaction.objects.get()
-    assert row.text == "bad \ufffd here" and row.customer.first_name == "A\ufffd"
+    assert row.text == "bad \ufffd here" and row.customer.first_name == "A"
     not_utf8 = client.post("/api/v1/events", data=b'{"events": [\xff]}',
                            content_type="application/json")  # fmt: skip
     assert not_utf8.status_code == 400 and "malformed JSON" in not_utf8.json()["detail"]

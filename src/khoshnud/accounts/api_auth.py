@@ -28,6 +28,13 @@ class StaffSession(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Only a request signed in by its session is checked for CSRF: one without credentials,
+        # or with a wrong or revoked token, is answered 401 by the caller, never 403 "CSRF".
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if request.user.is_authenticated:
             request.api_scopes = {Scope.READ, Scope.WRITE}  # type: ignore[attr-defined]

@@ -9,14 +9,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
 from django.db import transaction
 
-from khoshnud.calendars import latin_digits
 from khoshnud.commerce.models import Product
-from khoshnud.commerce.services import OrderInputError, order_create
+from khoshnud.commerce.services import OrderInputError, clean_order_lines, order_create
 from khoshnud.customers.models import Customer
 from khoshnud.customers.resolution import customer_find_or_create
 from khoshnud.customers.services import (
@@ -26,6 +24,7 @@ from khoshnud.customers.services import (
     clean_profile,
     customers_find_by_identities,
 )
+from khoshnud.inputs import clean_int, clean_money, clean_str
 from khoshnud.interactions.services import events_ingest
 from khoshnud.interactions.services.ingest import EventError, clean_event, parse_aware_datetime
 
@@ -116,24 +115,8 @@ def _check_customers(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, 
     return errors
 
 
-def _money(value: str) -> Decimal:
-    try:
-        amount = Decimal(latin_digits(value).replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
-    if amount < 0:
-        raise ValueError(f"{value!r} is negative")
-    return amount
-
-
 def _positive_int(value: str, name: str) -> int:
-    try:
-        number = int(latin_digits(value or "0"))
-    except ValueError:
-        raise ValueError(f"{name} {value!r} is not a whole number") from None
-    if number < 0:
-        raise ValueError(f"{name} {value!r} is negative")
-    return number
+    return clean_int(value or "0", field=name, minimum=0)
 
 
 def _product(row: dict[str, str]) -> dict[str, Any]:
@@ -141,10 +124,10 @@ def _product(row: dict[str, str]) -> dict[str, Any]:
     if len(currency) != 3 or not currency.isalpha():
         raise ValueError(f"currency {row['currency']!r} is not an ISO 4217 code")
     return {
-        "sku": row["sku"],
-        "name": row["name"],
-        "category": row["category"],
-        "price": _money(row["price"]),
+        "sku": clean_str(row["sku"], field="sku", max_length=64),
+        "name": clean_str(row["name"], field="name", max_length=200),
+        "category": clean_str(row["category"], field="category", max_length=100),
+        "price": clean_money(row["price"], field="price"),
         "currency": currency,
         "support_days": _positive_int(row.get("support_days", "0"), "support_days"),
         "tags": [t.strip() for t in row.get("tags", "").split("|") if t.strip()],
@@ -204,7 +187,6 @@ def import_csv(
         for line, row in rows:
             try:
                 clean_event(0, _event(row))
-                parse_aware_datetime(row["occurred_at"])
             except (EventError, ValueError) as exc:
                 errors.append((line, str(exc)))
     if errors:
@@ -269,22 +251,32 @@ def _order_customer(row: dict[str, str]) -> Customer | None:
 
 
 def _check_orders(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, str]]:
+    """Each row's time and customer; each order's lines by the rule the API uses
+    (commerce.services.clean_order_lines: money, quantity, one currency per order)."""
     errors: list[tuple[int, str]] = []
-    skus = set(Product.objects.values_list("sku", flat=True))
+    by_number: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for line, row in rows:
         try:
             parse_aware_datetime(row["placed_at"], "placed_at")
-            _money(row["unit_price"])
-            if _positive_int(row["quantity"], "quantity") < 1:
-                raise ValueError("quantity must be at least 1")
-            if row["sku"] not in skus:
-                raise ValueError(f"unknown product sku {row['sku']!r}")
             if row.get("customer_id") and _order_customer(row) is None:
                 raise ValueError(f"unknown customer id {row['customer_id']}")
             clean_identities(_identities(row))
         except (ValueError, EventError, CustomerInputError) as exc:
             errors.append((line, str(exc)))
-    return errors
+            continue
+        by_number.setdefault(row["number"], []).append((line, row))
+    for order_rows in by_number.values():
+        currency = order_rows[0][1]["currency"].strip().upper()
+        for line, row in order_rows:
+            try:
+                clean_order_lines([_order_line(row)], currency=currency)
+            except OrderInputError as exc:
+                errors.append((line, str(exc).replace("lines[0].", "").replace("lines[0]: ", "")))
+    return sorted(errors)
+
+
+def _order_line(row: dict[str, str]) -> dict[str, str]:
+    return {"sku": row["sku"], "quantity": row["quantity"], "unit_price": row["unit_price"]}
 
 
 def _store_orders(
@@ -306,10 +298,7 @@ def _store_orders(
                 placed_at=parse_aware_datetime(first["placed_at"], "placed_at"),
                 currency=first["currency"],
                 channel=first.get("channel") or "web",
-                lines=[
-                    {"sku": r["sku"], "quantity": r["quantity"], "unit_price": r["unit_price"]}
-                    for _line, r in order_rows
-                ],
+                lines=[_order_line(r) for _line, r in order_rows],
             )
         except OrderInputError as exc:
             raise ImportError_([(line, str(exc))]) from None

@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 from khoshnud.accounts.api_auth import require
 from khoshnud.accounts.models import Scope
 from khoshnud.commerce.models import Order, Product
+from khoshnud.commerce.selectors import products_list
 from khoshnud.commerce.services import OrderInputError, order_create
 
 router = Router(tags=["commerce"])
@@ -34,10 +35,7 @@ class ProductOut(Schema):
 def list_products(request: HttpRequest, category: str = "") -> list[Product]:
     """The product catalogue, by category and name."""
     require(request, scope=Scope.READ)
-    qs = Product.objects.all()
-    if category:
-        qs = qs.filter(category=category)
-    return list(qs)
+    return list(products_list(category=category))
 
 
 class OrderLineIn(Schema):

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from khoshnud.calendars import latin_digits
 from khoshnud.commerce.models import Order, OrderLine, Product
 from khoshnud.customers.resolution import customer_reference_from, customer_resolve
 from khoshnud.customers.services import CustomerInputError
 from khoshnud.db import retry_transient
+from khoshnud.inputs import (
+    InputError,
+    clean_aware_datetime,
+    clean_choice,
+    clean_int,
+    clean_money,
+    clean_str,
+)
 from khoshnud.interactions.models import Channel
 from khoshnud.interactions.services import events_ingest
 
@@ -22,35 +29,51 @@ class OrderInputError(ValueError):
     """An order that cannot be stored as given; nothing was stored."""
 
 
-def _amount(value: object, name: str) -> Decimal:
-    try:
-        amount = Decimal(latin_digits(str(value)).replace(",", ""))
-    except InvalidOperation:
-        raise OrderInputError(f"{name} {value!r} is not an amount") from None
-    if amount < 0 or not amount.is_finite():
-        raise OrderInputError(f"{name} {value!r} must be zero or more")
-    return amount
+# A line's quantity: far past any real order, far below what the column holds.
+MAX_QUANTITY = 1_000_000
+MAX_TOTAL = Decimal(10) ** 12  # a DecimalField(max_digits=14, decimal_places=2)
 
 
-def clean_order_lines(lines: Sequence[Mapping[str, Any]]) -> list[tuple[Product, int, Decimal]]:
-    """(product, quantity, unit price) per line; the product's price when none is given."""
-    if not lines:
+def clean_order_lines(
+    lines: Sequence[Mapping[str, Any]], *, currency: str | None = None
+) -> list[tuple[Product, int, Decimal]]:
+    """(product, quantity, unit price) per line; the product's price when none is given.
+
+    Every product must be priced in ``currency`` (the order's): an order does not add
+    amounts in two currencies. Prices go through the one money rule (inputs.clean_money).
+    """
+    if not isinstance(lines, Sequence) or isinstance(lines, str) or not lines:
         raise OrderInputError("an order needs at least one line")
-    skus = {str(line.get("sku", "")) for line in lines}
-    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
     out = []
-    for i, line in enumerate(lines):
-        product = products.get(str(line.get("sku", "")))
+    try:
+        skus = [
+            clean_str(line.get("sku"), field=f"lines[{i}].sku", max_length=64)
+            for i, line in enumerate(lines)
+        ]
+    except InputError as exc:
+        raise OrderInputError(str(exc)) from None
+    products = {p.sku: p for p in Product.objects.filter(sku__in=set(skus))}
+    for i, (sku, line) in enumerate(zip(skus, lines, strict=True)):
+        product = products.get(sku)
         if product is None:
-            raise OrderInputError(f"lines[{i}]: unknown product sku {line.get('sku')!r}")
+            raise OrderInputError(f"lines[{i}]: unknown product sku {sku!r}")
+        if currency is not None and product.currency != currency:
+            raise OrderInputError(
+                f"lines[{i}]: product {sku} is priced in {product.currency}, "
+                f"the order is in {currency}; use one currency per order"
+            )
         try:
-            quantity = int(latin_digits(str(line.get("quantity", 1))))
-        except ValueError:
-            raise OrderInputError(f"lines[{i}]: quantity must be a whole number") from None
-        if quantity < 1:
-            raise OrderInputError(f"lines[{i}]: quantity must be at least 1")
-        price = line.get("unit_price")
-        unit = product.price if price in (None, "") else _amount(price, f"lines[{i}].unit_price")
+            quantity = clean_int(
+                line.get("quantity", 1), field=f"lines[{i}].quantity", maximum=MAX_QUANTITY
+            )
+            price = line.get("unit_price")
+            unit = (
+                product.price
+                if price in (None, "")
+                else clean_money(price, field=f"lines[{i}].unit_price")
+            )
+        except InputError as exc:
+            raise OrderInputError(str(exc)) from None
         out.append((product, quantity, unit))
     return out
 
@@ -59,7 +82,7 @@ def order_create(
     *,
     customer: Mapping[str, Any],
     number: str,
-    placed_at: dt.datetime,
+    placed_at: dt.datetime | str,
     currency: str,
     lines: Sequence[Mapping[str, Any]],
     channel: str = "web",
@@ -68,22 +91,27 @@ def order_create(
 
     ``customer`` is a reference as in ingestion ({"id": …} or identities; a new buyer is created).
     Idempotent on ``number``: an order stored before is returned as it is, with False.
-    Raises OrderInputError (nothing stored) for bad lines, currency, time or customer;
-    db.DatabaseBusyError when concurrent writers kept it from being stored (send it again).
+    Raises OrderInputError (nothing stored) for bad lines, currency, channel, time or customer;
+    every line's product must be priced in the order's currency. Raises db.DatabaseBusyError
+    when concurrent writers kept it from being stored (send it again).
     """
-    number = str(number).strip()
-    if not number or len(number) > 64:
-        raise OrderInputError("number is required (at most 64 characters)")
-    code = str(currency).strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise OrderInputError(f"currency {currency!r} is not an ISO 4217 code")
-    if placed_at.tzinfo is None:
-        raise OrderInputError("placed_at needs a time zone")
+    try:
+        number = clean_str(number, field="number", max_length=64, allow_int=True)
+        code = clean_str(currency, field="currency", max_length=8).upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise InputError("currency", f"{code!r} is not an ISO 4217 code")
+        channel = clean_choice(channel, field="channel", allowed=Channel.values, default="web")
+        placed_at = clean_aware_datetime(placed_at, field="placed_at")
+    except InputError as exc:
+        raise OrderInputError(str(exc)) from None
+    # Checked before the idempotency look-up: a bad request is refused even when it repeats.
+    cleaned = clean_order_lines(lines, currency=code)
+    total = sum((unit * quantity for _p, quantity, unit in cleaned), Decimal(0))
+    if total >= MAX_TOTAL:
+        raise OrderInputError(f"the order's total {total} is not below {MAX_TOTAL:,}")
     existing = Order.objects.filter(number=number).first()
     if existing is not None:
         return existing, False
-    cleaned = clean_order_lines(lines)
-    total = sum((unit * quantity for _p, quantity, unit in cleaned), Decimal(0))
     try:
         reference = customer_reference_from(customer)
     except CustomerInputError as exc:
@@ -102,7 +130,7 @@ def order_create(
                 {
                     "source": ORDER_SOURCE,
                     "external_id": number,
-                    "channel": channel if channel in Channel.values else "web",
+                    "channel": channel,
                     "direction": "inbound",
                     "type": "purchase",
                     "stage": "purchase",

@@ -15,6 +15,7 @@ from khoshnud.accounts.models import Role, Scope
 from khoshnud.commerce.selectors import orders_of_customer
 from khoshnud.customers import selectors, services
 from khoshnud.customers.models import Customer
+from khoshnud.inputs import Page, RowId
 
 router = Router(tags=["customers"])
 
@@ -96,7 +97,7 @@ class CustomerIn(Schema):
 
 
 class MergeIn(Schema):
-    source_id: int = Field(..., description="the duplicate customer, merged into this one")
+    source_id: RowId = Field(..., description="the duplicate customer, merged into this one")
 
 
 def _out(customer: Customer) -> dict[str, Any]:
@@ -156,7 +157,7 @@ def _input_error(exc: services.CustomerInputError) -> HttpError:
 
 
 @router.get("", response=CustomerPage)
-def list_customers(request: HttpRequest, q: str = "", page: int = 1, page_size: int = 25) -> dict:
+def list_customers(request: HttpRequest, q: str = "", page: Page = 1, page_size: int = 25) -> dict:
     """Search by name, email or phone (any digit system: ۰۹۱۲…, +98 912…); newest first."""
     require(request, scope=Scope.READ)
     if page < 1 or not 1 <= page_size <= 200:
@@ -184,14 +185,14 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[dict]:
 
 
 @router.get("/{customer_id}", response=Customer360Out)
-def get_customer(request: HttpRequest, customer_id: int) -> dict:
+def get_customer(request: HttpRequest, customer_id: RowId) -> dict:
     """The customer 360: profile, identities, personal dates, consents, counts, orders."""
     require(request, scope=Scope.READ)
     return _out_360(selectors.customer_get(customer_id=customer_id))
 
 
 @router.patch("/{customer_id}", response=Customer360Out)
-def update_customer(request: HttpRequest, customer_id: int, payload: CustomerIn) -> dict:
+def update_customer(request: HttpRequest, customer_id: RowId, payload: CustomerIn) -> dict:
     """Change profile fields; identities and personal dates given are added."""
     require(request, scope=Scope.WRITE)
     customer = selectors.customer_get(customer_id=customer_id)
@@ -205,7 +206,7 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerIn)
 
 
 @router.post("/{customer_id}/merge", response=Customer360Out)
-def merge_customers(request: HttpRequest, customer_id: int, payload: MergeIn) -> dict:
+def merge_customers(request: HttpRequest, customer_id: RowId, payload: MergeIn) -> dict:
     """Merge `source_id` into this customer (identities, history, orders move). Manager role."""
     require(request, scope=Scope.WRITE, role=Role.MANAGER)
     target = selectors.customer_get(customer_id=customer_id)
@@ -227,7 +228,7 @@ class EraseOut(Schema):
 
 
 @router.post("/{customer_id}/erase", response=EraseOut)
-def erase_customer_history(request: HttpRequest, customer_id: int, payload: EraseIn) -> dict:
+def erase_customer_history(request: HttpRequest, customer_id: RowId, payload: EraseIn) -> dict:
     """Privacy erasure: blank the text and metadata of every interaction of the customer
     (rows, times and channels stay for the metrics). Admin role; audited with the reason."""
     from khoshnud.interactions.services import interaction_erase

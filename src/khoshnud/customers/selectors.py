@@ -13,6 +13,7 @@ from khoshnud.calendars import next_occurrence
 from khoshnud.customers.identities import IdentityError, normalize_phone
 from khoshnud.customers.models import Consent, Customer, Identity, PersonalDate
 from khoshnud.customers.search import fold
+from khoshnud.inputs import BIGINT_MAX, clean_query_text
 
 _PHONEISH = re.compile(r"^[+\d\s()\-.]{4,}$")
 
@@ -23,7 +24,7 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
     Newest first. A phone in any written form (۰۹۱۲…, +98 912…) matches its E.164 identity.
     """
     qs = Customer.objects.filter(merged_into__isnull=True)
-    text = fold(query or "")
+    text = fold(clean_query_text(query))
     if not text:
         return qs
     condition = Q(search_text__contains=text)
@@ -41,6 +42,8 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
 
 def customer_get(*, customer_id: int) -> Customer:
     """The customer, following merges to the survivor; Http404 when there is none."""
+    if not 1 <= customer_id <= BIGINT_MAX:  # cannot exist; the database would overflow
+        raise Http404(f"no customer {customer_id}")
     customer = Customer.objects.filter(pk=customer_id).first()
     hops = 0
     while customer is not None and customer.merged_into_id is not None and hops < 10:

@@ -37,7 +37,13 @@ from khoshnud.customers.models import (
 from khoshnud.customers.references import customer_references_merge
 from khoshnud.customers.search import fold
 from khoshnud.db import select_in
-from khoshnud.inputs import storable_text
+from khoshnud.inputs import (
+    InputError,
+    clean_aware_datetime,
+    clean_json,
+    clean_str,
+    storable_text,
+)
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -59,34 +65,48 @@ class CustomerInputError(ValueError):
 
 
 def clean_profile(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Validate profile fields; returns the cleaned subset present in ``data``."""
+    """Validate profile fields with the shared input rules; returns the cleaned subset present.
+
+    Names are strings of at most 100 characters (an object is refused, not stored as its
+    text); attributes are a JSON object both databases keep (inputs.clean_json).
+    """
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     for name in ("first_name", "last_name"):
         if name in data and data[name] is not None:
-            value = storable_text(str(data[name]).strip())
-            if len(value) > 100:
-                errors[name] = "longer than 100 characters"
-            out[name] = value
+            try:
+                out[name] = clean_str(data[name], field=name, max_length=100, required=False)
+            except InputError as exc:
+                errors[name] = exc.message
     for name, allowed in _CHOICES.items():
         if name in data and data[name] is not None:
-            value = str(data[name]).strip().lower()
+            value = data[name]
+            if not isinstance(value, str):
+                errors[name] = f"must be one of {allowed}"
+                continue
+            value = value.strip().lower()
             if name == "locale" and value in {"zh", "zh_hans", "zh-cn"}:
                 value = Locale.ZH
             if value not in allowed:
-                errors[name] = f"{data[name]!r} is not one of {allowed}"
+                errors[name] = f"{storable_text(data[name])[:40]!r} is not one of {allowed}"
             out[name] = value
     if data.get("time_zone"):
         try:
-            zoneinfo.ZoneInfo(str(data["time_zone"]))
-            out["time_zone"] = str(data["time_zone"])
+            zone = clean_str(data["time_zone"], field="time_zone", max_length=64)
+            zoneinfo.ZoneInfo(zone)
+            out["time_zone"] = zone
+        except InputError as exc:
+            errors["time_zone"] = exc.message
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors["time_zone"] = f"unknown time zone {data['time_zone']!r}"
+            errors["time_zone"] = f"unknown time zone {storable_text(data['time_zone'])[:64]!r}"
     if "attributes" in data and data["attributes"] is not None:
         if not isinstance(data["attributes"], dict):
             errors["attributes"] = "must be an object"
         else:
-            out["attributes"] = data["attributes"]
+            try:
+                out["attributes"] = clean_json(data["attributes"], field="attributes")
+            except InputError as exc:
+                errors["attributes"] = exc.message
     if not partial:
         locale = out.setdefault("locale", Locale.EN)
         out.setdefault("calendar", DEFAULT_CALENDAR.get(locale, Calendar.GREGORIAN))
@@ -97,9 +117,15 @@ def clean_profile(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
 
 
 def clean_identities(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """{kind: value or [values]} → normalised (kind, value) pairs; unknown keys are ignored."""
+    """{kind: value or [values]} → normalised (kind, value) pairs; an unknown kind is refused."""
+    if not isinstance(raw, Mapping):
+        raise CustomerInputError({"identities": "must be an object {kind: value}"})
     pairs: list[tuple[str, str]] = []
     errors: dict[str, str] = {}
+    unknown = [k for k in raw if k not in IdentityKind.values]
+    if unknown:
+        shown = [storable_text(str(k))[:40] for k in unknown]
+        errors["identities"] = f"unknown kind(s) {shown}; use {IdentityKind.values}"
     for kind in IdentityKind.values:
         if raw.get(kind) in (None, ""):
             continue
@@ -118,22 +144,30 @@ def clean_personal_dates(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
     out = []
     for i, item in enumerate(raw):
         kind = item.get("kind", DateKind.BIRTHDAY)
-        if kind not in DateKind.values:
+        if not isinstance(kind, str) or kind not in DateKind.values:
             raise CustomerInputError({f"personal_dates[{i}].kind": f"use one of {DateKind.values}"})
         calendar = item.get("calendar", Calendar.GREGORIAN)
+        if not isinstance(calendar, str) or calendar not in Calendar.values:
+            raise CustomerInputError(
+                {f"personal_dates[{i}].calendar": f"use one of {Calendar.values}"}
+            )
         leap = bool(item.get("leap_month", False))
         try:
-            value = parse_calendar_date(str(item.get("date", "")), calendar)
+            label = clean_str(item.get("label"), field="label", max_length=100, required=False)
+            text = clean_str(item.get("date"), field="date", max_length=20)
+            value = parse_calendar_date(text, calendar)
             if leap:
                 if calendar != Calendar.CHINESE:
                     raise CalendarDateError("leap_month applies to the Chinese lunar calendar")
                 validate_calendar_date(replace(value, leap_month=True))
+        except InputError as exc:
+            raise CustomerInputError({f"personal_dates[{i}].{exc.field}": exc.message}) from None
         except CalendarDateError as exc:
             raise CustomerInputError({f"personal_dates[{i}].date": str(exc)}) from None
         out.append(
             {
                 "kind": kind,
-                "label": str(item.get("label", ""))[:100],
+                "label": label,
                 "calendar": calendar,
                 "year": value.year,
                 "month": value.month,
@@ -210,6 +244,10 @@ def customer_create(*, data: Mapping[str, Any], actor: Actor = None) -> Customer
     profile = clean_profile(data)
     pairs = clean_identities(data.get("identities") or {})
     dates = clean_personal_dates(data.get("personal_dates") or [])
+    if not pairs and not profile.get("first_name") and not profile.get("last_name"):
+        raise CustomerInputError(
+            {"identities": f"a new customer needs a name or an identity ({IdentityKind.values})"}
+        )
     customer = Customer.objects.create(**profile)
     _add_details(customer, pairs, dates, data.get("consents") or [], actor)
     audit_log(
@@ -260,23 +298,23 @@ def consent_record(
     actor: Actor = None,
 ) -> Consent:
     """Record a consent decision (history is kept; the newest decision is in force)."""
-    if channel not in ConsentChannel.values:
+    if not isinstance(channel, str) or channel not in ConsentChannel.values:
         raise CustomerInputError({"consent.channel": f"use one of {ConsentChannel.values}"})
-    if not method or not str(method).strip():
-        raise CustomerInputError({"consent.method": "say how the consent was given"})
-    when = recorded_at or timezone.now()
-    if isinstance(when, str):
-        try:
-            when = dt.datetime.fromisoformat(when)
-        except ValueError:
-            raise CustomerInputError({"consent.recorded_at": f"{when!r} is not ISO 8601"}) from None
-    if timezone.is_naive(when):
-        raise CustomerInputError({"consent.recorded_at": "a time needs its zone (+03:30, Z)"})
+    try:
+        method = clean_str(method, field="method", max_length=100)
+        when = (
+            timezone.now()
+            if recorded_at is None
+            else clean_aware_datetime(recorded_at, field="recorded_at")
+        )
+    except InputError as exc:
+        message = "say how the consent was given" if exc.field == "method" and not method else ""
+        raise CustomerInputError({f"consent.{exc.field}": message or exc.message}) from None
     consent = Consent.objects.create(
         customer=customer,
         channel=channel,
         granted=bool(granted),
-        method=str(method)[:100],
+        method=method,
         recorded_at=when,
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )  # type: ignore[misc]

@@ -8,6 +8,7 @@ from ninja.errors import HttpError
 
 from khoshnud.accounts.api_auth import require
 from khoshnud.accounts.models import Scope
+from khoshnud.inputs import RowId
 from khoshnud.interactions.models import Interaction
 from khoshnud.language.models import MessageAnalysis
 
@@ -48,7 +49,7 @@ def _out(analysis: MessageAnalysis) -> dict:
 
 
 @router.get("/interactions/{interaction_id}/analysis", response=AnalysisDetailOut)
-def get_analysis(request: HttpRequest, interaction_id: int) -> dict:
+def get_analysis(request: HttpRequest, interaction_id: RowId) -> dict:
     """Language, need and sentiment of an inbound interaction (404 until it is classified)."""
     require(request, scope=Scope.READ)
     # An erased message has no analysis (erasure deletes it; this also covers a classification
@@ -62,7 +63,7 @@ def get_analysis(request: HttpRequest, interaction_id: int) -> dict:
 
 
 @router.post("/interactions/{interaction_id}/analysis", response=AnalysisDetailOut)
-def correct_analysis(request: HttpRequest, interaction_id: int, payload: CorrectionIn) -> dict:
+def correct_analysis(request: HttpRequest, interaction_id: RowId, payload: CorrectionIn) -> dict:
     """An agent's correction (`{"need": "care"}`, `{"sentiment": "negative"}` or both);
     kept, audited and used by the next `khoshnud language train`."""
     from khoshnud.language.services import analysis_correct

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khoshnud.calendars import Calendar, CalendarDate, CalendarDateError, latin_digits, to_gregorian
+from khoshnud.inputs import clean_date, clean_page
 from khoshnud.interactions.models import Channel, InteractionType
 
 PERIODS = ("7", "30", "90", "all")
@@ -88,7 +89,8 @@ def timeline_filter_parse(params: QueryDict, *, today: dt.date) -> TimelineFilte
             if not raw:
                 continue
             try:
-                day = parse_day(raw)
+                # A day outside the years every zone reads back (inputs.clean_date) is no date.
+                day = clean_date(parse_day(raw), field=name)
             except ValueError:
                 result.errors.append(_("“%(value)s” is not a date.") % {"value": raw})
                 continue
@@ -109,8 +111,5 @@ def timeline_filter_parse(params: QueryDict, *, today: dt.date) -> TimelineFilte
                 target.append(value)
             else:
                 result.errors.append(_("Unknown filter value “%(value)s”.") % {"value": value})
-    try:
-        result.page = max(1, int(latin_digits(params.get("page", "1"))))
-    except ValueError:
-        result.page = 1
+    result.page = clean_page(params.get("page"))
     return result

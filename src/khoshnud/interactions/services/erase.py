@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from khoshnud.accounts.services import audit_log
 from khoshnud.customers.references import customer_references_erase
+from khoshnud.inputs import clean_str
 from khoshnud.interactions.models import Interaction
 
 
@@ -24,9 +25,11 @@ def interaction_erase(
     The rows stay (counts and metrics keep their shape); what the customer said is gone, and
     so is what other apps derived from it (each app's erase handler in customers.references:
     the language analyses today). One transaction, one audit row with the counts.
+    Raises ValueError (inputs.InputError) without a readable reason of at most 500 characters.
     """
-    if not reason.strip():
+    if not isinstance(reason, str) or not reason.strip():
         raise ValueError("an erasure needs a reason")
+    reason = clean_str(reason, field="reason", max_length=500)
     erased = customer_references_erase(customer_id=customer_id)
     count = erased.get("interactions", 0)
     audit_log(

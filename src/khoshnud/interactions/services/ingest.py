@@ -24,8 +24,17 @@ from django.utils import timezone
 from khoshnud.customers.identities import IdentityError, normalize_identity
 from khoshnud.customers.models import IdentityKind
 from khoshnud.customers.resolution import CustomerReference, customers_resolve
+from khoshnud.customers.services import CustomerInputError, clean_profile
 from khoshnud.db import datetime_param, interactions_insert, retry_transient, select_in
-from khoshnud.inputs import storable_text
+from khoshnud.inputs import (
+    InputError,
+    clean_aware_datetime,
+    clean_choice,
+    clean_int,
+    clean_json_text,
+    clean_str,
+    storable_text,
+)
 from khoshnud.interactions.models import (
     Channel,
     Direction,
@@ -92,54 +101,36 @@ class _Event:
     profile: dict[str, Any] = field(default_factory=dict)
 
 
-def _required_str(raw: dict[str, Any], name: str, limit: int) -> str:
-    value = raw.get(name)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise EventError(f"{name} is required (a non-empty string)")
-    value = value.strip()
-    if len(value) > limit:
-        raise EventError(f"{name} is longer than {limit} characters")
-    if storable_text(value) != value:
-        raise EventError(f"{name} holds invalid Unicode")
-    return value
-
-
-def _choice(raw: dict[str, Any], name: str, allowed: frozenset[str], default: str | None) -> str:
-    value = raw.get(name, default)
-    if value is None:
-        raise EventError(f"{name} is required; use one of {sorted(allowed - {''})}")
-    if value not in allowed:
-        raise EventError(f"unknown {name} {value!r}; use one of {sorted(allowed - {''})}")
-    return str(value)
-
-
 def parse_aware_datetime(value: object, name: str = "occurred_at") -> dt.datetime:
-    if not isinstance(value, str):
-        raise EventError(f"{name} is required (ISO 8601 with a time zone)")
+    """An aware time in the range both databases read back (inputs.clean_aware_datetime)."""
     try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise EventError(f"{name} {value!r} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise EventError(f"{name} {value!r} has no time zone (add +03:30, +08:00 or Z)")
-    return moment
+        return clean_aware_datetime(value, field=name)
+    except InputError as exc:
+        raise EventError(str(exc)) from None
 
 
 def clean_event(index: int, raw: object) -> _Event:
-    """Validate one event; raises EventError with a readable reason."""
+    """Validate one event with the shared input rules; raises EventError with a readable reason.
+
+    Everything a database could refuse is caught here, so one bad event is rejected with its
+    index while the others of its batch are stored.
+    """
+    try:
+        return _clean_event(index, raw)
+    except InputError as exc:
+        raise EventError(str(exc)) from None
+
+
+def _clean_event(index: int, raw: object) -> _Event:
     if not isinstance(raw, dict):
         raise EventError("an event must be a JSON object")
     customer = raw.get("customer")
     if not isinstance(customer, dict) or not customer:
         raise EventError("customer is required: an object with id, email, phone, telegram, ...")
-    customer_id = customer.get("id")
+    customer_id = None
+    if customer.get("id") is not None:
+        customer_id = clean_int(customer["id"], field="customer.id")
     identities: list[tuple[str, str]] = []
-    if customer_id is not None and (
-        not isinstance(customer_id, int) or isinstance(customer_id, bool) or customer_id < 1
-    ):
-        raise EventError("customer.id must be a positive integer")
     for kind in IDENTITY_KINDS:
         value = customer.get(kind)
         if value is None or value == "":
@@ -150,6 +141,12 @@ def clean_event(index: int, raw: object) -> _Event:
             raise EventError(f"customer.{kind}: {exc}") from None
     if customer_id is None and not identities:
         raise EventError(f"customer needs an id or one of {list(IDENTITY_KINDS)}")
+    try:
+        # A profile is checked even when the customer exists: a bad value is the sender's
+        # mistake either way, and is only used for a customer the event creates.
+        clean_profile(customer, partial=True)
+    except CustomerInputError as exc:
+        raise EventError(f"customer: {exc}") from None
     text = raw.get("text", "")
     if text is None:
         text = ""
@@ -161,26 +158,22 @@ def clean_event(index: int, raw: object) -> _Event:
     metadata = raw.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise EventError("metadata must be an object")
-    try:
-        metadata_json = _to_json(metadata) if metadata else "{}"
-        metadata_json.encode()
-    except UnicodeEncodeError:
-        raise EventError("metadata holds a lone surrogate (invalid Unicode)") from None
-    except (TypeError, ValueError) as exc:
-        raise EventError(f"metadata is not JSON: {exc}") from None
-    staff = raw.get("staff")
-    if staff is not None and not isinstance(staff, str):
-        raise EventError("staff must be a username")
+    metadata_json = clean_json_text(metadata, field="metadata") if metadata else "{}"
+    staff = clean_str(raw.get("staff"), field="staff", max_length=150, required=False) or None
     return _Event(
         index=index,
-        source=_required_str(raw, "source", 64),
-        external_id=_required_str(raw, "external_id", 128),
-        channel=_choice(raw, "channel", CHANNELS, None),
-        direction=_choice(raw, "direction", DIRECTIONS, "inbound"),
-        type=_choice(raw, "type", TYPES, "message"),
-        stage=_choice(raw, "stage", STAGES, ""),
-        occurred_at=parse_aware_datetime(raw.get("occurred_at")),
-        text=text.replace("\x00", ""),
+        source=clean_str(raw.get("source"), field="source", max_length=64, allow_int=True),
+        external_id=clean_str(
+            raw.get("external_id"), field="external_id", max_length=128, allow_int=True
+        ),
+        channel=clean_choice(raw.get("channel"), field="channel", allowed=CHANNELS),
+        direction=clean_choice(
+            raw.get("direction"), field="direction", allowed=DIRECTIONS, default="inbound"
+        ),
+        type=clean_choice(raw.get("type"), field="type", allowed=TYPES, default="message"),
+        stage=clean_choice(raw.get("stage"), field="stage", allowed=STAGES, default=""),
+        occurred_at=clean_aware_datetime(raw.get("occurred_at"), field="occurred_at"),
+        text=text,
         metadata_json=metadata_json,
         staff=staff,
         customer_id=customer_id,
