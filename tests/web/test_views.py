@@ -411,13 +411,13 @@ def test_360_page_and_timeline_queries_do_not_grow_with_items(
         )
         analyse(iid, sara.pk)
     url = reverse("web:customer_detail", args=[sara.pk])
-    # session + user, customer, identities, consents, dates, orders (+lines +products),
-    # channel counts, timeline rows, analyses, staff names
-    with django_assert_max_num_queries(14):
+    # session + user + role (the access rule), customer, identities, consents, dates, orders
+    # (+lines +products), channel counts, timeline rows, analyses, staff names
+    with django_assert_max_num_queries(15):
         response = agent_client.get(url)
     assert len(item_ids(text_of(response))) == 20
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # +1: the user's role, read by the access rule
         response = agent_client.get(reverse("web:customer_timeline", args=[sara.pk]), **HX)
     assert len(item_ids(text_of(response))) == 20
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = agent_client.get("/")
