@@ -58,7 +58,9 @@ def test_login_page_renders_and_logs_in(client: Client, agent: User) -> None:
     page = client.get("/accounts/login/")
     assert page.status_code == 200
     assert 'name="username"' in text_of(page)
-    response = client.post("/accounts/login/", {"username": "nasrin", "password": "pw-nasrin"})
+    response = client.post(
+        "/accounts/login/", {"username": "nasrin", "password": "Tulip-garden-77"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert "Nasrin" in text_of(client.get("/"))
@@ -399,7 +401,10 @@ def test_360_page_and_timeline_queries_do_not_grow_with_items(
 ) -> None:
     from khoshnud.accounts.services import staff_create
 
-    staff = [staff_create(username=f"agent{n}", password="x", role="agent") for n in range(3)]
+    staff = [
+        staff_create(username=f"agent{n}", password="Staff-pass-2026", role="agent")
+        for n in range(3)
+    ]
     base = dt.datetime(2026, 10, 1, 10, 0, tzinfo=TEHRAN)
     channels = ["email", "telegram", "sms", "phone", "instagram"]
     for n in range(30):

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -82,6 +84,12 @@ def staff_create(
         raise ValueError(f"unknown role {role!r}; use one of {Role.values}")
     if User.objects.filter(username=username).exists():
         raise ValueError(f"a user named {username!r} already exists")
+    try:  # the same validators as Django's own password forms (settings.AUTH_PASSWORD_VALIDATORS)
+        validate_password(
+            password, user=User(username=username, first_name=first_name, email=email)
+        )
+    except ValidationError as exc:
+        raise ValueError("password refused: " + " ".join(exc.messages)) from None
     roles_ensure()
     user = User.objects.create_user(
         username=username, password=password, first_name=first_name, email=email
