@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from khoshnud.accounts.api_auth import AUTH
+from khoshnud.accounts.throttle import TokenThrottled
 
 api = NinjaAPI(
     title="Khoshnud API",
@@ -29,6 +30,13 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         {"detail": "authentication required: send 'Authorization: Bearer <token>'"},
         status=401,
     )
+
+
+@api.exception_handler(TokenThrottled)
+def _throttled(request: HttpRequest, exc: TokenThrottled) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

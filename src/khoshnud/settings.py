@@ -7,6 +7,7 @@ Without DATABASE_URL the embedded default is SQLite in WAL mode under ``$KHOSHNU
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "khoshnud.accounts",
     "khoshnud.customers",
     "khoshnud.commerce",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login with 429
 ]
 
 ROOT_URLCONF = "khoshnud.urls"
@@ -120,9 +123,30 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username+address first
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:customer_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Throttling (khoshnud/accounts/throttle.py). Counts are stored in the database, so every web
+# process and machine shares them. Behind N reverse proxies set KHOSHNUD_TRUSTED_PROXIES=N so the
+# client's address is read from X-Forwarded-For (only the proxies' own entries are trusted).
+KHOSHNUD_TRUSTED_PROXIES = int(os.environ.get("KHOSHNUD_TRUSTED_PROXIES", "0"))
+# Staff login (django-axes): lock a username from one address after this many failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("KHOSHNUD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KHOSHNUD_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "khoshnud.accounts.throttle.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "khoshnud.accounts.throttle.client_ip"
+AXES_VERBOSE = False
+# API tokens: after this many failed attempts from one address within the window (seconds),
+# that address gets 429 with Retry-After until the window ends.
+KHOSHNUD_TOKEN_FAILURE_LIMIT = int(os.environ.get("KHOSHNUD_TOKEN_FAILURE_LIMIT", "20"))
+KHOSHNUD_TOKEN_FAILURE_WINDOW = int(os.environ.get("KHOSHNUD_TOKEN_FAILURE_WINDOW", "600"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("zh-hans", _("Simplified Chinese"))]

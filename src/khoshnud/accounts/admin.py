@@ -6,6 +6,8 @@ here; the one change the admin may make is to revoke them, through the service.
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -75,4 +77,26 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class RoleGroupAdmin(ReadOnlyAdmin, GroupAdmin):  # type: ignore[misc]
+    pass
+
+
+# Login throttling (django-axes): deleting an attempt unlocks a login, so it is audited; the
+# access logs are records, read-only.
+admin.site.unregister(AccessAttempt)
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AuditedAdmin, AccessAttemptAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(ReadOnlyAdmin, AccessLogAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(ReadOnlyAdmin, AccessFailureLogAdmin):  # type: ignore[misc]
     pass

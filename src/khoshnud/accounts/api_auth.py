@@ -11,12 +11,23 @@ from ninja.security import APIKeyCookie, HttpBearer
 from khoshnud.accounts.access import SESSION_SCOPES, AccessDenied, access_require
 from khoshnud.accounts.models import Role
 from khoshnud.accounts.services import token_authenticate
+from khoshnud.accounts.throttle import (
+    TokenThrottled,
+    client_ip,
+    token_failure_record,
+    token_retry_after,
+)
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        ip = client_ip(request)
+        retry_after = token_retry_after(ip=ip)
+        if retry_after:
+            raise TokenThrottled(retry_after)  # answered 429 with Retry-After (khoshnud/api.py)
         api_token = token_authenticate(token)
         if api_token is None:
+            token_failure_record(ip=ip)
             return None
         request.user = api_token.user
         request.api_scopes = set(api_token.scopes)  # type: ignore[attr-defined]
