@@ -8,12 +8,14 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from khoshnud.accounts.api_auth import AUTH
 from khoshnud.accounts.throttle import TokenThrottled
+from khoshnud.api_docs import VendoredSwagger
 
 api = NinjaAPI(
     title="Khoshnud API",
     version="1",
     urls_namespace="api",
     docs_url="/docs",
+    docs=VendoredSwagger(),
     auth=AUTH,
     description=(
         "Customers, channel identities and the omnichannel interaction log. "
