@@ -243,3 +243,17 @@ def test_public_pages_open_for_everyone(world: dict[str, Any], caller: Caller, n
     client = _client(caller)
     response = client.post(url, {"language": "fa"}) if method == "post" else client.get(url)
     assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "ask an administrator"), ("fa", "از یک مدیر"), ("zh-hans", "请让管理员")],
+)
+def test_a_user_without_a_role_is_told_why_in_their_language(
+    world: dict[str, Any], language: str, text: str
+) -> None:
+    client = _client(Caller("none", None))
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    response = client.get(f"/customers/{world['customer_id']}/")
+    assert response.status_code == 403
+    assert text in response.content.decode()
