@@ -128,7 +128,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username+address first
+    "khoshnud.accounts.throttle.LoginThrottleBackend",  # django-axes: refuses a locked-out login
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

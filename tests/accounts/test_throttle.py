@@ -96,3 +96,10 @@ def test_behind_a_proxy_the_forwarded_address_is_counted(nasrin: Any) -> None:
         )
         assert response.status_code == 401
     assert list(TokenFailure.objects.values_list("ip", "count")) == [("203.0.113.9", 20)]
+
+
+def test_the_test_clients_login_still_works(nasrin: Any) -> None:
+    client = Client()
+    assert client.login(username="nasrin", password=PASSWORD)
+    assert client.get("/").status_code == 200
+    assert not client.login(username="nasrin", password="wrong-guess")
