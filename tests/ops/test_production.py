@@ -33,6 +33,7 @@ PRODUCTION = {
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "KHOSHNUD_DEMO"}
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests, never in production
     env.update(KHOSHNUD_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="khoshnud.settings")
     env.update(extra)
     return env
