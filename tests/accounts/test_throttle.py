@@ -103,3 +103,16 @@ def test_the_test_clients_login_still_works(nasrin: Any) -> None:
     assert client.login(username="nasrin", password=PASSWORD)
     assert client.get("/").status_code == 200
     assert not client.login(username="nasrin", password="wrong-guess")
+
+
+def test_without_trusted_proxies_a_forwarded_header_cannot_dodge_the_limit(nasrin: Any) -> None:
+    wrong = "khn_" + "z" * 43
+    for n in range(20):
+        response = Client().get(
+            "/api/v1/customers",
+            HTTP_AUTHORIZATION=f"Bearer {wrong}",
+            REMOTE_ADDR="198.51.100.7",
+            HTTP_X_FORWARDED_FOR=f"10.1.1.{n}",  # a new made-up address each time
+        )
+        assert response.status_code == 401
+    assert list(TokenFailure.objects.values_list("ip", "count")) == [("198.51.100.7", 20)]
