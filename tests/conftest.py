@@ -15,7 +15,7 @@ from khoshnud.accounts.services import staff_create, token_create
 @pytest.fixture
 def make_staff(db: Any) -> Callable[..., User]:
     def make(username: str = "agent1", role: str = "agent") -> User:
-        return staff_create(username=username, password="pw-" + username, role=role)
+        return staff_create(username=username, password=f"Staff-pass-{username}-2026", role=role)
 
     return make
 

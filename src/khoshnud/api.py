@@ -17,6 +17,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from khoshnud.accounts.api_auth import AUTH
+from khoshnud.accounts.throttle import TokenThrottled
+from khoshnud.api_docs import VendoredSwagger
 from khoshnud.api_errors import ERROR_SCHEMA, document_errors, error_body
 from khoshnud.db import DatabaseBusyError
 from khoshnud.inputs import InputError, read_json
@@ -46,6 +48,7 @@ api = KhoshnudAPI(
     version="1",
     urls_namespace="api",
     docs_url="/docs",
+    docs=VendoredSwagger(),
     auth=AUTH,
     parser=JsonBodyParser(),
     description=(
@@ -62,6 +65,13 @@ api = KhoshnudAPI(
 def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
     detail = "authentication required: send 'Authorization: Bearer <token>'"
     return api.create_response(request, error_body(detail), status=401)
+
+
+@api.exception_handler(TokenThrottled)
+def _throttled(request: HttpRequest, exc: TokenThrottled) -> HttpResponse:
+    response = api.create_response(request, error_body(str(exc)), status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,12 @@ _COMMON = {
     401: "no valid token (or session)",
     403: "the token lacks the scope, or the user the role; or a session write without CSRF",
     422: "invalid input: parameters or body fields",
+    429: "too many failed token attempts from this address (see Retry-After)",
 }
 _WITH_BODY = {
     400: "the body is not a JSON object (malformed, not UTF-8, NaN, nested too deep)",
     413: "the body is larger than the limit",
+    503: "concurrent writers kept the write from being stored (nothing was): send it again",
 }
 _WITH_PATH = {404: "no such customer or interaction"}
 _ALWAYS = {500: "an unexpected error (logged); the answer is JSON too"}
@@ -104,6 +107,11 @@ class ApiJsonErrorsMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith("/api/"):
             return None
+        # Django's own answers to these are 404 / 403: keep the status, answer in JSON.
+        if isinstance(exception, Http404):
+            return _json(404)
+        if isinstance(exception, PermissionDenied):
+            return _json(403)
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exception)
         return _json(500)
 

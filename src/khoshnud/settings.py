@@ -7,9 +7,11 @@ Without DATABASE_URL the embedded default is SQLite in WAL mode under ``$KHOSHNU
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -24,8 +26,9 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_bool("DEBUG", False)
-# The demo key only protects a local demo; production must set SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY", "khoshnud-insecure-demo-key-set-SECRET_KEY-in-production")
+# The demo key only protects a local demo: `khoshnud serve` refuses it unless DEBUG.
+DEMO_SECRET_KEY = "khoshnud-insecure-demo-key-set-SECRET_KEY-in-production"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", DEMO_SECRET_KEY)
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -36,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "khoshnud.admin_apps.KhoshnudAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "khoshnud.accounts",
     "khoshnud.customers",
     "khoshnud.commerce",
@@ -66,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login with 429
 ]
 
 ROOT_URLCONF = "khoshnud.urls"
@@ -106,13 +113,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every path that sets a password checks these: `khoshnud user create`, the admin's forms,
+# `khoshnud manage changepassword` / `createsuperuser`.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Argon2id for new and changed passwords; older hashes still verify and are upgraded at login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "khoshnud.accounts.throttle.LoginThrottleBackend",  # django-axes: refuses a locked-out login
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:customer_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Throttling (khoshnud/accounts/throttle.py). Counts are stored in the database, so every web
+# process and machine shares them. Behind N reverse proxies set KHOSHNUD_TRUSTED_PROXIES=N so the
+# client's address is read from X-Forwarded-For (only the proxies' own entries are trusted).
+KHOSHNUD_TRUSTED_PROXIES = int(os.environ.get("KHOSHNUD_TRUSTED_PROXIES", "0"))
+# Staff login (django-axes): lock a username from one address after this many failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("KHOSHNUD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KHOSHNUD_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "khoshnud.accounts.throttle.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "khoshnud.accounts.throttle.client_ip"
+AXES_VERBOSE = False
+# API tokens: after this many failed attempts from one address within the window (seconds),
+# that address gets 429 with Retry-After until the window ends.
+KHOSHNUD_TOKEN_FAILURE_LIMIT = int(os.environ.get("KHOSHNUD_TOKEN_FAILURE_LIMIT", "20"))
+KHOSHNUD_TOKEN_FAILURE_WINDOW = int(os.environ.get("KHOSHNUD_TOKEN_FAILURE_WINDOW", "600"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("zh-hans", _("Simplified Chinese"))]
@@ -164,6 +203,34 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+# HTTPS in production (see the README's configuration table). Off by default so that the demo
+# works over plain http://127.0.0.1; `khoshnud manage check --deploy` lists what is missing.
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a proxy that terminates TLS: the header it sets, e.g. "X-Forwarded-Proto" (value https).
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): only our own scripts, styles, fonts and images; no
+# inline script or style (htmx's indicator style is turned off in web/base.html), no frames.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}

@@ -76,7 +76,7 @@ def write_token(db: Any) -> Iterator[str]:
     connection (the WSGI app would close it after each response, inside the test's transaction)."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    user = staff_create(username="fuzz-admin", password="pw-fuzz-admin", role="admin")
+    user = staff_create(username="fuzz-admin", password="Fuzzing-keys-2026", role="admin")
     _token, secret = token_create(user=user, scopes=["read", "write"])
     try:
         yield secret

@@ -27,7 +27,7 @@ TEXTS = [
 
 
 def build_data() -> dict[str, Any]:
-    staff_create(username="nasrin", password="pw-nasrin", role="agent", first_name="Nasrin")
+    staff_create(username="nasrin", password="Tulip-garden-77", role="agent", first_name="Nasrin")
     sara = make_sara()
     add = ingester(sara)
     ids: dict[str, list[int]] = {}
@@ -108,7 +108,7 @@ def log_in(page: Any, base: str, language: str) -> None:
         page.click(f'.lang-switch button[value="{language}"]')  # the switcher, as a person would
     expect(page.locator("html")).to_have_attribute("lang", language)
     page.fill('input[name="username"]', "nasrin")
-    page.fill('input[name="password"]', "pw-nasrin")
+    page.fill('input[name="password"]', "Tulip-garden-77")
     page.click('form .button-primary[type="submit"]')
     page.wait_for_url(base + "/")
 
@@ -198,7 +198,7 @@ def test_load_more_and_period_filter(
 ) -> None:
     from playwright.sync_api import expect
 
-    staff_create(username="nasrin", password="pw-nasrin", role="agent")
+    staff_create(username="nasrin", password="Tulip-garden-77", role="agent")
     sara = make_sara()
     add = ingester(sara)
     start = dt.datetime(2026, 9, 1, 10, 0, tzinfo=TEHRAN)

@@ -23,7 +23,9 @@ TEHRAN = dt.timezone(dt.timedelta(hours=3, minutes=30))
 
 @pytest.fixture
 def agent(db: Any) -> User:
-    return staff_create(username="nasrin", password="pw-nasrin", role="agent", first_name="Nasrin")
+    return staff_create(
+        username="nasrin", password="Tulip-garden-77", role="agent", first_name="Nasrin"
+    )
 
 
 @pytest.fixture

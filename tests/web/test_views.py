@@ -58,7 +58,9 @@ def test_login_page_renders_and_logs_in(client: Client, agent: User) -> None:
     page = client.get("/accounts/login/")
     assert page.status_code == 200
     assert 'name="username"' in text_of(page)
-    response = client.post("/accounts/login/", {"username": "nasrin", "password": "pw-nasrin"})
+    response = client.post(
+        "/accounts/login/", {"username": "nasrin", "password": "Tulip-garden-77"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert "Nasrin" in text_of(client.get("/"))
@@ -399,7 +401,10 @@ def test_360_page_and_timeline_queries_do_not_grow_with_items(
 ) -> None:
     from khoshnud.accounts.services import staff_create
 
-    staff = [staff_create(username=f"agent{n}", password="x", role="agent") for n in range(3)]
+    staff = [
+        staff_create(username=f"agent{n}", password="Staff-pass-2026", role="agent")
+        for n in range(3)
+    ]
     base = dt.datetime(2026, 10, 1, 10, 0, tzinfo=TEHRAN)
     channels = ["email", "telegram", "sms", "phone", "instagram"]
     for n in range(30):
@@ -411,13 +416,13 @@ def test_360_page_and_timeline_queries_do_not_grow_with_items(
         )
         analyse(iid, sara.pk)
     url = reverse("web:customer_detail", args=[sara.pk])
-    # session + user, customer, identities, consents, dates, orders (+lines +products),
-    # channel counts, timeline rows, analyses, staff names
-    with django_assert_max_num_queries(14):
+    # session + user + role (the access rule), customer, identities, consents, dates, orders
+    # (+lines +products), channel counts, timeline rows, analyses, staff names
+    with django_assert_max_num_queries(15):
         response = agent_client.get(url)
     assert len(item_ids(text_of(response))) == 20
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # +1: the user's role, read by the access rule
         response = agent_client.get(reverse("web:customer_timeline", args=[sara.pk]), **HX)
     assert len(item_ids(text_of(response))) == 20
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = agent_client.get("/")

@@ -1,29 +1,53 @@
-"""Django admin for staff access; tokens are created with `khoshnud token create` (shown once)."""
+"""Django admin for staff access (admin role only); every change here is audited.
+
+Tokens are created with `khoshnud token create` (the secret is shown once) and are read-only
+here; the one change the admin may make is to revoke them, through the service.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from khoshnud.accounts.models import ApiToken, AuditLog, Team
-from khoshnud.admin_base import ReadOnlyAdmin
+from khoshnud.accounts.services import token_revoke
+from khoshnud.admin_base import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin):
     list_display = ["name", "created_at"]
     filter_horizontal = ["members"]
     search_fields = ["name"]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ["prefix", "user", "name", "scopes", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    exclude = ["key_hash"]
+    actions = ["revoke"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # the secret must be shown once: `khoshnud token create`
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        tokens = [t for t in queryset.select_related("user") if t.revoked_at is None]
+        for token in tokens:
+            token_revoke(token=token, actor=request.user)  # type: ignore[arg-type]
+        count = len(tokens)
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(AuditLog)
@@ -31,3 +55,48 @@ class AuditLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "action", "object_type", "object_id", "customer_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "action"]
+
+
+# Staff users: audited edits (Django's forms check passwords with the validators).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(AuditedAdmin, UserAdmin):  # type: ignore[misc]
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        # Django's password page is not transactional; the audit row must commit with it.
+        with transaction.atomic(using=self.model.objects.db):
+            return super().user_change_password(request, id, form_url)
+
+
+# The role groups are fixed by name (khoshnud.accounts.models.Role): shown, not edited.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(ReadOnlyAdmin, GroupAdmin):  # type: ignore[misc]
+    pass
+
+
+# Login throttling (django-axes): deleting an attempt unlocks a login, so it is audited; the
+# access logs are records, read-only.
+admin.site.unregister(AccessAttempt)
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(AuditedAdmin, AccessAttemptAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(ReadOnlyAdmin, AccessLogAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(ReadOnlyAdmin, AccessFailureLogAdmin):  # type: ignore[misc]
+    pass

@@ -8,15 +8,26 @@ from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from khoshnud.accounts.models import Role, Scope
-from khoshnud.accounts.selectors import user_has_role
+from khoshnud.accounts.access import SESSION_SCOPES, AccessDenied, access_require
+from khoshnud.accounts.models import Role
 from khoshnud.accounts.services import token_authenticate
+from khoshnud.accounts.throttle import (
+    TokenThrottled,
+    client_ip,
+    token_failure_record,
+    token_retry_after,
+)
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        ip = client_ip(request)
+        retry_after = token_retry_after(ip=ip)
+        if retry_after:
+            raise TokenThrottled(retry_after)  # answered 429 with Retry-After (khoshnud/api.py)
         api_token = token_authenticate(token)
         if api_token is None:
+            token_failure_record(ip=ip)
             return None
         request.user = api_token.user
         request.api_scopes = set(api_token.scopes)  # type: ignore[attr-defined]
@@ -37,7 +48,7 @@ class StaffSession(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if request.user.is_authenticated:
-            request.api_scopes = {Scope.READ, Scope.WRITE}  # type: ignore[attr-defined]
+            request.api_scopes = SESSION_SCOPES  # type: ignore[attr-defined]
             return request.user
         return None
 
@@ -46,9 +57,10 @@ AUTH = [TokenAuth(), StaffSession(csrf=True)]
 
 
 def require(request: HttpRequest, *, scope: str, role: Role = Role.AGENT) -> None:
-    """Raise 403 unless the caller holds ``scope`` and at least ``role``."""
-    scopes: set[str] = getattr(request, "api_scopes", set())
-    if scope not in scopes:
-        raise HttpError(403, f"this token lacks the '{scope}' scope")
-    if not user_has_role(request.user, role):
-        raise HttpError(403, f"this needs the {role.value} role or higher")
+    """Raise 403 unless the caller passes the access rule (khoshnud/accounts/access.py)."""
+    try:
+        access_require(
+            request.user, role=role, scope=scope, scopes=getattr(request, "api_scopes", set())
+        )
+    except AccessDenied as exc:
+        raise HttpError(403, str(exc)) from None

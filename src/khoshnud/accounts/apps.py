@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "khoshnud.accounts"
     label = "accounts"
     verbose_name = _("Staff and access")
+
+    def ready(self) -> None:
+        from khoshnud.accounts import checks  # noqa: F401 - registers the deployment check

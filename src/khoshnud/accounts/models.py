@@ -79,3 +79,17 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class TokenFailure(models.Model):
+    """Failed API token attempts of one client address in the current window.
+
+    Kept in the database so that every web process (and machine) sees the same count.
+    """
+
+    ip = models.CharField(max_length=45, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.ip}: {self.count}"

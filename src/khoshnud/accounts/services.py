@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
-from django.db import transaction
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 
 from khoshnud.accounts.models import ApiToken, AuditLog, Role, Scope, Team
@@ -36,6 +39,29 @@ def audit_log(
     )
 
 
+def admin_change_audit(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    obj: models.Model,
+    message: Any = None,
+) -> AuditLog:
+    """Audit one change made in the Django admin (``admin.add`` / ``admin.change`` /
+    ``admin.delete``); the admin calls it inside the change's own transaction."""
+    if action not in {"admin.add", "admin.change", "admin.delete"}:
+        raise ValueError(f"unknown admin action {action!r}")
+    changes = json.loads(json.dumps(message or [], default=str))
+    customer_id = getattr(obj, "customer_id", None)
+    return audit_log(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        customer_id=customer_id if isinstance(customer_id, int) else None,
+        data={"repr": str(obj)[:200], "changes": changes},
+    )
+
+
 def roles_ensure() -> None:
     """Create the role groups (idempotent)."""
     for role in Role:
@@ -53,16 +79,22 @@ def staff_create(
     teams: Iterable[str] = (),
     actor: User | None = None,
 ) -> User:
-    """Create a staff user in one role (agent / manager / admin); admins get Django admin too."""
+    """Create a staff user in one role (agent / manager / admin); admins get the Django admin too."""
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}; use one of {Role.values}")
     if User.objects.filter(username=username).exists():
         raise ValueError(f"a user named {username!r} already exists")
+    try:  # the same validators as Django's own password forms (settings.AUTH_PASSWORD_VALIDATORS)
+        validate_password(
+            password, user=User(username=username, first_name=first_name, email=email)
+        )
+    except ValidationError as exc:
+        raise ValueError("password refused: " + " ".join(exc.messages)) from None
     roles_ensure()
     user = User.objects.create_user(
         username=username, password=password, first_name=first_name, email=email
     )
-    user.is_staff = role in (Role.MANAGER, Role.ADMIN)
+    user.is_staff = role == Role.ADMIN  # the admin site opens for the admin role only
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["is_staff", "is_superuser"])
     user.groups.add(Group.objects.get(name=role))

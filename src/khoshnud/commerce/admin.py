@@ -1,27 +1,28 @@
+"""Django admin for commerce: products are edited here (audited); orders are read-only, as
+orders come through `POST /api/v1/orders` or the CSV import, which also write the timeline."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
+from khoshnud.admin_base import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
 from khoshnud.commerce.models import Order, OrderLine, Product
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdmin):
     list_display = ["sku", "name", "category", "price", "currency", "support_days"]
     list_filter = ["category", "currency"]
     search_fields = ["sku", "name"]
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    raw_id_fields = ["product"]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ["number", "customer", "placed_at", "total", "currency", "channel"]
     list_filter = ["channel", "currency"]
     search_fields = ["number"]
-    raw_id_fields = ["customer"]
     inlines = [OrderLineInline]

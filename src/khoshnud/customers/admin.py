@@ -1,32 +1,33 @@
-"""Django admin for customers (writes in the UI/API go through the services)."""
+"""Django admin for customers: read-only, as the services own every change.
+
+Create, update, merge and erase through the API, the UI or the CSV import; each of those checks
+its input, keeps the history and writes an audit row. Deleting a customer here would leave
+their messages behind unaudited, so the admin cannot.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
+from khoshnud.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from khoshnud.customers.models import Consent, Customer, Identity, PersonalDate
 
 
-class IdentityInline(admin.TabularInline):
+class IdentityInline(ReadOnlyInline):
     model = Identity
-    extra = 0
 
 
-class PersonalDateInline(admin.TabularInline):
+class PersonalDateInline(ReadOnlyInline):
     model = PersonalDate
-    extra = 0
 
 
-class ConsentInline(admin.TabularInline):
+class ConsentInline(ReadOnlyInline):
     model = Consent
-    extra = 0
-    readonly_fields = ["recorded_at", "recorded_by"]
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdmin):
     list_display = ["id", "first_name", "last_name", "locale", "tier", "created_at"]
     list_filter = ["tier", "locale", "calendar"]
     search_fields = ["search_text"]
-    readonly_fields = ["search_text", "merged_into", "created_at", "updated_at"]
     inlines = [IdentityInline, PersonalDateInline, ConsentInline]

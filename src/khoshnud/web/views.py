@@ -1,14 +1,14 @@
 """Staff web UI: thin views that parse input, call selectors/services and render.
 
 htmx requests (``HX-Request``) get fragments; everything also works as plain GET/POST without
-JavaScript.
+JavaScript. Every view names what it needs with ``staff_required`` (the access rule shared with
+the API and the admin: khoshnud/accounts/access.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from khoshnud.accounts.access import staff_required
+from khoshnud.accounts.models import Scope
 from khoshnud.commerce.selectors import orders_of_customer
 from khoshnud.customers.models import Customer, Identity
 from khoshnud.customers.selectors import (
@@ -57,7 +59,7 @@ def _primary_identities(customer: Customer) -> list[Identity]:
     return chosen or identities[:1]
 
 
-@login_required
+@staff_required()
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
@@ -94,7 +96,7 @@ def _timeline_context(
     }
 
 
-@login_required
+@staff_required()
 @require_GET
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get(customer_id=customer_id)
@@ -119,7 +121,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(request, "web/customer_detail.html", context)
 
 
-@login_required
+@staff_required()
 @require_GET
 def customer_timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The timeline panel (filter + first page) or, for page > 1, just the next items."""
@@ -149,7 +151,7 @@ def _correction_parse(post: Any) -> tuple[str | None, str | None, str]:
     return need, sentiment, ""
 
 
-@login_required
+@staff_required(scope=Scope.WRITE)
 @require_POST
 def analysis_correct(request: HttpRequest, customer_id: int, interaction_id: int) -> HttpResponse:
     """An agent corrects the need and/or sentiment the language pipeline gave a message.

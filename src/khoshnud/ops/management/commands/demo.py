@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 from khoshnud.accounts.models import Role
 from khoshnud.accounts.services import roles_ensure, staff_create
 from khoshnud.ops.demo_data import build_demo
+from khoshnud.ops.management.commands.serve import DEMO_ENV
 
 DEMO_STAFF = [
     ("sara", Role.AGENT, ["care"]),
@@ -82,7 +83,8 @@ class Command(BaseCommand):
         sys.stdout.flush()
         if options["no_serve"]:
             return
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "khoshnud.settings"}
+        # KHOSHNUD_DEMO lets `serve` use the demo SECRET_KEY (it refuses it otherwise).
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "khoshnud.settings", DEMO_ENV: "1"}
         khoshnud = [sys.executable, "-m", "khoshnud.cli"]
         worker = subprocess.Popen([*khoshnud, "worker"], env=env)  # noqa: S603
         try:

@@ -7,7 +7,11 @@ import sys
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+# Set by `khoshnud demo` for its own server on 127.0.0.1: the one place the demo key may serve.
+DEMO_ENV = "KHOSHNUD_DEMO"
 
 
 class Command(BaseCommand):
@@ -19,6 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        demo = os.environ.get(DEMO_ENV) == "1"
+        if settings.SECRET_KEY == settings.DEMO_SECRET_KEY and not (settings.DEBUG or demo):
+            raise CommandError(
+                "refusing to serve with the demo SECRET_KEY: set SECRET_KEY to a long random "
+                "value (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`), "
+                "or DEBUG=true for local development, or use `khoshnud demo`"
+            )
         argv = [
             sys.executable,
             "-m",

@@ -1,0 +1,259 @@
+"""One access rule: every role and token against every API operation, web page and admin list.
+
+The tables below say what each door needs. The coverage tests enumerate the URL patterns and the
+OpenAPI operations, so a new endpoint or page without a line here fails the suite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from khoshnud.accounts.models import ROLE_RANK, Role
+from khoshnud.accounts.services import staff_create, token_create
+from khoshnud.api import api
+from khoshnud.customers.services import customer_create
+from tests.conftest import event
+from tests.web.conftest import analyse, ingester, make_sara
+
+pytestmark = pytest.mark.django_db
+
+CSRF = "k" * 32  # a valid CSRF secret: every client sends it as cookie and header
+READ, WRITE = "read", "write"
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role: Role | None  # the user's role; None: a signed-in user without a role
+    token_scopes: tuple[str, ...] | None = None  # None: a browser session
+    anonymous: bool = False
+
+
+CALLERS = [
+    Caller("anonymous", None, anonymous=True),
+    Caller("none", None),
+    Caller("agent", Role.AGENT),
+    Caller("manager", Role.MANAGER),
+    Caller("admin", Role.ADMIN),
+    Caller("read token", Role.AGENT, (READ,)),
+    Caller("write token", Role.AGENT, (READ, WRITE)),
+    Caller("no-role token", None, (READ, WRITE)),
+]
+
+# (method, OpenAPI path) → (role, scope, expected success status)
+API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
+    ("post", "/api/v1/events"): (Role.AGENT, WRITE, 200),
+    ("get", "/api/v1/customers"): (Role.AGENT, READ, 200),
+    ("post", "/api/v1/customers"): (Role.AGENT, WRITE, 201),
+    ("get", "/api/v1/customers/{customer_id}"): (Role.AGENT, READ, 200),
+    ("patch", "/api/v1/customers/{customer_id}"): (Role.AGENT, WRITE, 200),
+    ("post", "/api/v1/customers/{customer_id}/merge"): (Role.MANAGER, WRITE, 200),
+    ("post", "/api/v1/customers/{customer_id}/erase"): (Role.ADMIN, WRITE, 200),
+    ("get", "/api/v1/customers/{customer_id}/timeline"): (Role.AGENT, READ, 200),
+    ("get", "/api/v1/products"): (Role.AGENT, READ, 200),
+    ("post", "/api/v1/orders"): (Role.AGENT, WRITE, 201),
+    ("get", "/api/v1/interactions/{interaction_id}/analysis"): (Role.AGENT, READ, 200),
+    ("post", "/api/v1/interactions/{interaction_id}/analysis"): (Role.AGENT, WRITE, 200),
+}
+
+# URL name → (method, role, scope, expected success status); the staff web UI.
+WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
+    "web:customer_list": ("get", Role.AGENT, READ, 200),
+    "web:customer_detail": ("get", Role.AGENT, READ, 200),
+    "web:customer_timeline": ("get", Role.AGENT, READ, 200),
+    "web:analysis_correct": ("post", Role.AGENT, WRITE, 302),
+}
+
+# URL name → (method, status for everyone): pages anyone may open.
+PUBLIC: dict[str, tuple[str, int]] = {
+    "login": ("get", 200),
+    "logout": ("post", 302),
+    "set_language": ("post", 302),
+    "api:openapi-json": ("get", 200),
+    "api:openapi-view": ("get", 200),
+    "api:api-root": ("get", 404),
+}
+
+
+def _walk(patterns: list[Any], prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}{p.namespace}:" if p.namespace else ns
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), ns + (p.name or "")
+
+
+def test_every_url_pattern_has_an_access_rule() -> None:
+    """admin/ is the admin site (tested per registered model below); api/v1 by its OpenAPI."""
+    unruled = []
+    for route, name in _walk(get_resolver().url_patterns):
+        if route.startswith("admin/"):
+            continue
+        if route.startswith("api/v1/"):
+            continue  # every operation is in the OpenAPI document, checked next
+        if name not in WEB_RULES and name not in PUBLIC:
+            unruled.append((route, name))
+    assert unruled == []
+
+
+def test_every_api_operation_has_an_access_rule() -> None:
+    paths = api.get_openapi_schema()["paths"]
+    operations = {(method, path) for path, item in paths.items() for method in item}
+    assert operations == set(API_RULES)
+
+
+@pytest.fixture
+def world(db: Any) -> dict[str, Any]:
+    sara = make_sara()
+    other = customer_create(
+        data={"first_name": "Reza", "identities": {"email": "reza@example.com"}}
+    )
+    interaction_id = ingester(sara)(at=dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC))
+    analyse(interaction_id, sara.pk)
+    return {"customer_id": sara.pk, "other_id": other.pk, "interaction_id": interaction_id}
+
+
+def _client(caller: Caller) -> Client:
+    client = Client(enforce_csrf_checks=True, HTTP_X_CSRFTOKEN=CSRF)
+    client.cookies["csrftoken"] = CSRF
+    if caller.anonymous:
+        return client
+    if caller.role is None:
+        user = User.objects.create_user(username="norole", password="Norole-pass-2026")
+    else:
+        user = staff_create(
+            username=f"u-{caller.role.value}", password="Caller-pass-2026", role=caller.role
+        )
+    if caller.token_scopes is None:
+        client.force_login(user)
+    else:
+        _token, secret = token_create(user=user, scopes=caller.token_scopes)
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    return client
+
+
+def _allowed(caller: Caller, role: Role, scope: str) -> bool:
+    if caller.anonymous or caller.role is None:
+        return False
+    scopes = caller.token_scopes if caller.token_scopes is not None else (READ, WRITE)
+    return scope in scopes and ROLE_RANK[caller.role] >= ROLE_RANK[role]
+
+
+def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | None:
+    if method == "get":
+        return None
+    return {
+        "/api/v1/events": {"events": [event(external_id="access-1")]},
+        "/api/v1/customers": {"first_name": "Mina", "identities": {"email": "mina@example.com"}},
+        "/api/v1/customers/{customer_id}": {"first_name": "Sara"},
+        "/api/v1/customers/{customer_id}/merge": {"source_id": w["other_id"]},
+        "/api/v1/customers/{customer_id}/erase": {"reason": "the customer's own request"},
+        "/api/v1/orders": {
+            "number": "ACCESS-1",
+            "customer": {"id": w["customer_id"]},
+            "placed_at": "2026-11-20T09:30:00+03:30",
+            "currency": "IRR",
+            "lines": [{"sku": "GR-1", "quantity": 1}],
+        },
+        "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
+    }[path]
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
+@pytest.mark.parametrize(("method", "path"), sorted(API_RULES), ids=" ".join)
+def test_api_operation_follows_the_rule(
+    world: dict[str, Any], caller: Caller, method: str, path: str
+) -> None:
+    role, scope, success = API_RULES[(method, path)]
+    url = path.format(**world)
+    body = _api_body(path, method, world)
+    client = _client(caller)
+    if body is None:
+        response = getattr(client, method)(url)
+    else:
+        response = getattr(client, method)(url, body, content_type="application/json")
+    expected = success if _allowed(caller, role, scope) else 403
+    if caller.anonymous:
+        expected = 401
+    assert response.status_code == expected, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
+@pytest.mark.parametrize("name", sorted(WEB_RULES))
+def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: str) -> None:
+    method, role, scope, success = WEB_RULES[name]
+    url = {
+        "web:customer_list": "/",
+        "web:customer_detail": f"/customers/{world['customer_id']}/",
+        "web:customer_timeline": f"/customers/{world['customer_id']}/timeline/",
+        "web:analysis_correct": (
+            f"/customers/{world['customer_id']}/interactions/{world['interaction_id']}/analysis/"
+        ),
+    }[name]
+    client = _client(caller)
+    response = client.post(url, {"need": "care"}) if method == "post" else client.get(url)
+    if caller.anonymous or caller.token_scopes is not None:  # the web UI takes no tokens
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    elif _allowed(caller, role, scope):
+        assert response.status_code == success
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
+def test_admin_site_opens_for_the_admin_role_only(world: dict[str, Any], caller: Caller) -> None:
+    urls = ["/admin/"] + [
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in admin.site._registry
+    ]
+    client = _client(caller)
+    for url in urls:
+        response = client.get(url)
+        if caller.role is Role.ADMIN and caller.token_scopes is None:
+            assert response.status_code == 200, url
+        else:
+            assert response.status_code == 302, url
+            assert response["Location"].startswith("/admin/login/"), url
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_pages_open_for_everyone(world: dict[str, Any], caller: Caller, name: str) -> None:
+    method, status = PUBLIC[name]
+    url = {
+        "login": "/accounts/login/",
+        "logout": "/accounts/logout/",
+        "set_language": "/i18n/setlang/",
+        "api:openapi-json": "/api/openapi.json",
+        "api:openapi-view": "/api/docs",
+        "api:api-root": "/api/",
+    }[name]
+    client = _client(caller)
+    response = client.post(url, {"language": "fa"}) if method == "post" else client.get(url)
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "ask an administrator"), ("fa", "از یک مدیر"), ("zh-hans", "请让管理员")],
+)
+def test_a_user_without_a_role_is_told_why_in_their_language(
+    world: dict[str, Any], language: str, text: str
+) -> None:
+    client = _client(Caller("none", None))
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    response = client.get(f"/customers/{world['customer_id']}/")
+    assert response.status_code == 403
+    assert text in response.content.decode()
