@@ -150,6 +150,7 @@ KHOSHNUD_INTERACTION_PIPELINE = [
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",
+    "khoshnud.commerce.selectors.timeline_orders",
 ]
 
 LOGGING = {

@@ -6,6 +6,7 @@ JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,9 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from khoshnud.calendars import input_calendar
 from khoshnud.commerce.selectors import orders_of_customer
 from khoshnud.customers.models import Customer, Identity
 from khoshnud.customers.selectors import (
@@ -94,6 +97,12 @@ def _timeline_context(
     }
 
 
+def _filter_parse(request: HttpRequest, today: dt.date) -> TimelineFilter:
+    """The timeline filter, written back in the calendar the viewer types dates in."""
+    calendar = input_calendar(get_language() or "en")
+    return timeline_filter_parse(request.GET, today=today, calendar=calendar)
+
+
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -102,7 +111,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         url = reverse("web:customer_detail", args=[customer.pk])
         return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
     today = timezone.localdate()
-    flt = timeline_filter_parse(request.GET, today=today)
+    flt = _filter_parse(request, today)
     orders = orders_of_customer(customer_id=customer.pk, limit=ORDERS_SHOWN)
     context = {
         "customer": customer,
@@ -124,7 +133,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 def customer_timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The timeline panel (filter + first page) or, for page > 1, just the next items."""
     customer = customer_get(customer_id=customer_id)
-    flt = timeline_filter_parse(request.GET, today=timezone.localdate())
+    flt = _filter_parse(request, timezone.localdate())
     context = _timeline_context(request, customer, flt)
     if flt.page > 1:
         return render(request, "web/_timeline_items.html", context)
