@@ -12,3 +12,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("khoshnud.web.urls")),
 ]
+
+# The 404 page is templates/404.html (Django's own handler, with the request's context).
+handler500 = "khoshnud.web.views.server_error"

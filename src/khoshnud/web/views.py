@@ -11,8 +11,9 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -196,3 +197,19 @@ def analysis_correct(request: HttpRequest, customer_id: int, interaction_id: int
         "sentiment_choices": Sentiment.choices,
     }
     return render(request, "web/_timeline_item.html", context, status=400 if error else 200)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the product's error page in the viewer's language, with a way back.
+
+    Rendered without the request's context processors, so it reads neither the session nor the
+    user: it must work when the database is what failed. Only a same-site path is offered for
+    "Try again" (a GET to the page that failed).
+    """
+    path = request.path if request.method == "GET" and not request.path.startswith("//") else ""
+    html: str
+    try:
+        html = render_to_string("500.html", {"path": path})
+    except Exception:  # the page of last resort must not fail in turn
+        html = "<!doctype html><title>500</title><h1>Server error</h1><a href='/'>Khoshnud</a>"
+    return HttpResponseServerError(html)
