@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from khoshnud.admin_display import viewer_datetime
 from khoshnud.commerce.models import Order, OrderLine, Product
 
 
@@ -20,7 +21,14 @@ class OrderLineInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "customer", "placed_at", "total", "currency", "channel"]
+    list_display = [
+        "number",
+        "customer",
+        viewer_datetime(Order, "placed_at"),
+        "total",
+        "currency",
+        "channel",
+    ]
     list_filter = ["channel", "currency"]
     search_fields = ["number"]
     raw_id_fields = ["customer"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from khoshnud.admin_display import viewer_datetime
 from khoshnud.customers.models import Consent, Customer, Identity, PersonalDate
 
 
@@ -25,7 +26,14 @@ class ConsentInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["id", "first_name", "last_name", "locale", "tier", "created_at"]
+    list_display = [
+        "id",
+        "first_name",
+        "last_name",
+        "locale",
+        "tier",
+        viewer_datetime(Customer, "created_at"),
+    ]
     list_filter = ["tier", "locale", "calendar"]
     search_fields = ["search_text"]
     readonly_fields = ["search_text", "merged_into", "created_at", "updated_at"]
