@@ -87,6 +87,8 @@ def test_admin_customer_list_and_form_in_persian(boss: Client) -> None:
     for label in ("نام", "مقدار", "اصلی", "تاریخ‌های شخصی", "رضایت‌ها"):
         assert label in form, label
     assert "+989123456789" in form
+    assert "۲۹ آبان ۱۴۰۵، ۰۹:۳۰" in form  # "customer since", read-only, in the viewer's calendar
+    assert "تلفن: +989123456789" in form  # the identity's name: its kind translated
 
 
 def test_admin_isolates_left_to_right_values_in_rtl() -> None:

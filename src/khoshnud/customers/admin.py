@@ -36,5 +36,10 @@ class CustomerAdmin(admin.ModelAdmin):
     ]
     list_filter = ["tier", "locale", "calendar"]
     search_fields = ["search_text"]
-    readonly_fields = ["search_text", "merged_into", "created_at", "updated_at"]
+    readonly_fields = [
+        "search_text",
+        "merged_into",
+        viewer_datetime(Customer, "created_at"),
+        viewer_datetime(Customer, "updated_at"),
+    ]
     inlines = [IdentityInline, PersonalDateInline, ConsentInline]

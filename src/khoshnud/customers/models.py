@@ -86,7 +86,8 @@ class Identity(models.Model):
         ordering = ["kind", "id"]
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.value}"
+        # Shown in the admin: the kind in the viewer's language, the value as it is.
+        return f"{self.get_kind_display()}: {self.value}"
 
 
 class DateKind(models.TextChoices):
@@ -120,7 +121,7 @@ class PersonalDate(models.Model):
         ordering = ["kind", "month", "day"]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.as_calendar_date()}"
+        return f"{self.get_kind_display()} {self.as_calendar_date()}"
 
     def as_calendar_date(self) -> CalendarDate:
         return CalendarDate(self.calendar, self.year, self.month, self.day, self.leap_month)
@@ -161,4 +162,4 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["customer", "channel", "-recorded_at"])]
 
     def __str__(self) -> str:
-        return f"{self.channel}={'yes' if self.granted else 'no'}"
+        return f"{self.get_channel_display()}: {_('Yes') if self.granted else _('No')}"

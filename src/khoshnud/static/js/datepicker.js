@@ -281,6 +281,8 @@
   }
 
   document.addEventListener("click", function (event) {
+    // A click on a month arrow re-renders the panel: its button is gone from the page by now.
+    if (!event.target.isConnected) return;
     var toggle = event.target.closest(".datepicker-toggle");
     document.querySelectorAll(".datepicker").forEach(function (root) {
       if (root._picker && !root.contains(event.target)) root._picker.close(false);
