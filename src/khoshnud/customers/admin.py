@@ -36,10 +36,7 @@ class CustomerAdmin(admin.ModelAdmin):
     ]
     list_filter = ["tier", "locale", "calendar"]
     search_fields = ["search_text"]
-    readonly_fields = [
-        "search_text",
-        "merged_into",
-        viewer_datetime(Customer, "created_at"),
-        viewer_datetime(Customer, "updated_at"),
-    ]
+    readonly_fields = ["search_text", "merged_into", "customer_since", "updated"]
+    customer_since = staticmethod(viewer_datetime(Customer, "created_at"))
+    updated = staticmethod(viewer_datetime(Customer, "updated_at"))
     inlines = [IdentityInline, PersonalDateInline, ConsentInline]
