@@ -213,6 +213,39 @@ def test_a_purchase_on_the_timeline_is_worded_in_the_viewers_language(
     assert '<bdi dir="ltr" class="order-number">D-10001</bdi>' in item
 
 
+@pytest.mark.parametrize(
+    ("language", "own", "lunar_new_year_2027"),
+    [
+        ("en", "Lunar 1/5 (1976)", "10 Feb 2027"),
+        ("fa", "۵ ماه اول قمری چینی (۱۵ بهمن ۱۳۵۴)", "۲۱ بهمن ۱۴۰۵"),
+        ("zh-hans", "农历1976年正月初五", "2027年2月10日"),
+    ],
+)
+def test_a_lunar_birthday_on_the_360_in_each_language(
+    agent_client: Client, db: Any, language: str, own: str, lunar_new_year_2027: str
+) -> None:
+    """Lunar 1/5 recurs on 10 Feb 2027 (Chinese New Year 2027 is 6 Feb) = 21 Bahman 1405."""
+    from khoshnud.calendars import CalendarDate, next_occurrence
+
+    wang = customer_create(
+        data={
+            "first_name": "芳",
+            "last_name": "王",
+            "locale": "zh-hans",
+            "personal_dates": [{"kind": "birthday", "calendar": "chinese", "date": "1976-01-05"}],
+        }
+    )
+    assert next_occurrence(CalendarDate("chinese", 1976, 1, 5), dt.date(2026, 12, 1)) == dt.date(
+        2027, 2, 10
+    )
+    in_language(agent_client, language)
+    html = text_of(agent_client.get(reverse("web:customer_detail", args=[wang.pk])))
+    assert own in html
+    today = timezone.localdate()
+    if dt.date(2026, 2, 21) < today <= dt.date(2027, 2, 10):  # the next one is in 2027
+        assert lunar_new_year_2027 in html
+
+
 def test_personal_date_shows_next_occurrence_in_viewer_calendar(
     agent_client: Client, sara: Customer
 ) -> None:
