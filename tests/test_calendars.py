@@ -74,9 +74,38 @@ def test_personal_dates_in_their_own_calendar_per_viewer() -> None:
     assert format_calendar_date(esfand, "fa") == "۳۰ اسفند ۱۴۰۳"
     assert format_calendar_date(esfand, "en") == "30 Esfand 1403"
     lunar = CalendarDate("chinese", None, 10, 1, leap_month=True)
-    assert format_calendar_date(lunar, "zh-hans") == "农历闰10月1日"
-    assert format_calendar_date(lunar, "en") == "lunar leap 10/1"
+    assert format_calendar_date(lunar, "zh-hans") == "农历闰十月初一"
+    assert format_calendar_date(lunar, "en") == "Lunar leap 10/1"
+    assert format_calendar_date(lunar, "fa") == "۱ ماه دهم کبیسه قمری چینی"
+    assert format_calendar_date(esfand, "zh-hans") == "伊朗历1403年12月30日"
     june = CalendarDate("gregorian", None, 6, 21)
     assert format_calendar_date(june, "fa") == "۲۱ ژوئن"
     assert format_calendar_date(june, "zh-hans") == "6月21日"
     assert format_calendar_date(june, "en") == "21 Jun"
+
+
+def test_a_lunar_birthday_reads_naturally_in_every_language() -> None:
+    """Lunar 1976-01-05 fell on 4 Feb 1976 (Chinese New Year was 31 Jan), i.e. 15 Bahman 1354."""
+    from khoshnud.calendars import format_calendar_date, lunar_day_zh
+
+    born = CalendarDate("chinese", 1976, 1, 5)
+    assert to_gregorian(born) == dt.date(1976, 2, 4)
+    assert format_calendar_date(born, "en") == "Lunar 1/5 (1976)"
+    assert format_calendar_date(born, "zh-hans") == "农历1976年正月初五"
+    assert format_calendar_date(born, "fa") == "۵ ماه اول قمری چینی (۱۵ بهمن ۱۳۵۴)"
+    assert format_calendar_date(CalendarDate("chinese", None, 12, 23), "zh-hans") == "农历腊月廿三"
+    assert format_calendar_date(CalendarDate("chinese", None, 11, 20), "zh-hans") == "农历冬月二十"
+    assert [lunar_day_zh(d) for d in (1, 10, 11, 15, 20, 21, 29, 30)] == [
+        "初一", "初十", "十一", "十五", "二十", "廿一", "廿九", "三十",
+    ]  # fmt: skip
+
+
+def test_date_fields_and_urls_in_the_viewers_calendar() -> None:
+    from khoshnud.calendars import format_input_date, format_query_date, input_calendar
+
+    day = dt.date(2026, 11, 20)  # 29 Aban 1405
+    assert format_input_date(day, "fa") == "۱۴۰۵/۰۸/۲۹"
+    assert format_input_date(day, "zh-hans") == "2026-11-20"
+    assert format_input_date(day, "en") == "2026-11-20"
+    assert format_query_date(day, input_calendar("fa")) == "1405-08-29"
+    assert format_query_date(day, input_calendar("zh-hans")) == "2026-11-20"

@@ -187,20 +187,62 @@ def format_datetime(moment: dt.datetime, language: str) -> str:
     return f"{date_part} {time_part}"
 
 
+# Chinese lunar months and days as they are written: 正月, 冬月, 腊月; 初五, 廿三, 三十.
+LUNAR_MONTHS_ZH = ("正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
+_LUNAR_DAY_TENS = ("初", "十", "廿", "三")
+_CHINESE_NUMERALS = ("十", "一", "二", "三", "四", "五", "六", "七", "八", "九")
+PERSIAN_ORDINALS = (
+    "اول", "دوم", "سوم", "چهارم", "پنجم", "ششم",
+    "هفتم", "هشتم", "نهم", "دهم", "یازدهم", "دوازدهم",
+)  # fmt: skip
+
+
+def lunar_day_zh(day: int) -> str:
+    """1 → 初一, 10 → 初十, 15 → 十五, 20 → 二十, 23 → 廿三, 30 → 三十."""
+    if day == 20:
+        return "二十"
+    if day == 30:
+        return "三十"
+    tens, units = divmod(day, 10)
+    if units == 0:  # 10
+        return "初十"
+    return _LUNAR_DAY_TENS[tens] + _CHINESE_NUMERALS[units]
+
+
+def _format_lunar(value: CalendarDate, language: str) -> str:
+    if language.startswith("zh"):
+        year = f"{value.year}年" if value.year else ""
+        leap = "闰" if value.leap_month else ""
+        return f"农历{year}{leap}{LUNAR_MONTHS_ZH[value.month - 1]}月{lunar_day_zh(value.day)}"
+    if language.startswith("fa"):
+        leap = " کبیسه" if value.leap_month else ""
+        text = f"{value.day} ماه {PERSIAN_ORDINALS[value.month - 1]}{leap} قمری چینی"
+        if value.year:
+            # A Persian reader places the year by the Jalali day it fell on.
+            text += f" ({format_date(to_gregorian(value), language)})"
+        return persian_digits(text)
+    leap = "leap " if value.leap_month else ""
+    year = f" ({value.year})" if value.year else ""
+    return f"Lunar {leap}{value.month}/{value.day}{year}"
+
+
 def format_calendar_date(value: CalendarDate, language: str) -> str:
-    """A personal date in its own calendar, e.g. a Jalali birthday shown as ``۱۵ اسفند``."""
+    """A personal date in its own calendar, worded for the viewer's language.
+
+    A Jalali birthday stays ``۱۵ اسفند ۱۳۷۰`` (fa), ``15 Esfand 1370`` (en), ``伊朗历1370年12月15日``
+    (zh); a lunar one reads ``农历1976年正月初五`` (zh), ``Lunar 1/5 (1976)`` (en) and
+    ``۵ ماه اول قمری چینی (۱۵ بهمن ۱۳۵۴)`` (fa).
+    """
     fa, zh = language.startswith("fa"), language.startswith("zh")
     if value.calendar == Calendar.JALALI:
+        if zh:
+            year = f"{value.year}年" if value.year else ""
+            return f"伊朗历{year}{value.month}月{value.day}日"
         months = JALALI_MONTHS if fa else JALALI_MONTHS_LATIN
         text = f"{value.day} {months[value.month - 1]}" + (f" {value.year}" if value.year else "")
         return persian_digits(text) if fa else text
     if value.calendar == Calendar.CHINESE:
-        leap = "闰" if value.leap_month else ""
-        if zh or not language.startswith("en"):
-            year = f"{value.year}年" if value.year else ""
-            return f"农历{year}{leap}{value.month}月{value.day}日"
-        year = f" {value.year}" if value.year else ""
-        return f"lunar {'leap ' if leap else ''}{value.month}/{value.day}{year}"
+        return _format_lunar(value, language)
     if value.year:
         return format_date(dt.date(value.year, value.month, value.day), language)
     if zh:
@@ -208,3 +250,24 @@ def format_calendar_date(value: CalendarDate, language: str) -> str:
     if fa:
         return persian_digits(f"{value.day} {GREGORIAN_MONTHS_FA[value.month - 1]}")
     return dt.date(2000, value.month, value.day).strftime("%d %b").lstrip("0")
+
+
+def input_calendar(language: str) -> str:
+    """The calendar people of ``language`` type dates in: Jalali for fa, else Gregorian."""
+    return Calendar.JALALI if language.startswith("fa") else Calendar.GREGORIAN
+
+
+def format_input_date(day: dt.date, language: str) -> str:
+    """A day as a date field shows it: ``۱۴۰۵/۰۸/۲۹`` (fa), ``2026-11-20`` (zh and en)."""
+    if language.startswith("fa"):
+        j = jdatetime.date.fromgregorian(date=day)
+        return persian_digits(f"{j.year:04d}/{j.month:02d}/{j.day:02d}")
+    return day.isoformat()
+
+
+def format_query_date(day: dt.date, calendar: str) -> str:
+    """A day in a URL, Latin digits: ``1405-08-29`` for Jalali, else ISO ``2026-11-20``."""
+    if calendar == Calendar.JALALI:
+        j = jdatetime.date.fromgregorian(date=day)
+        return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
+    return day.isoformat()

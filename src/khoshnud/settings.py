@@ -81,7 +81,8 @@ WSGI_APPLICATION = "khoshnud.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of other apps' templates (the admin's base_site.html).
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -194,6 +195,7 @@ KHOSHNUD_INTERACTION_PIPELINE = [
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",
+    "khoshnud.commerce.selectors.timeline_orders",
 ]
 
 LOGGING = {

@@ -99,7 +99,7 @@ LABELS = {
 SHOT_NAMES = {"en": "en", "fa": "fa", "zh-hans": "zh"}
 
 
-def log_in(page: Any, base: str, language: str) -> None:
+def log_in(page: Any, base: str, language: str, username: str = "nasrin") -> None:
     from playwright.sync_api import expect
 
     page.goto(base + "/")
@@ -107,7 +107,7 @@ def log_in(page: Any, base: str, language: str) -> None:
     if language != "en":
         page.click(f'.lang-switch button[value="{language}"]')  # the switcher, as a person would
     expect(page.locator("html")).to_have_attribute("lang", language)
-    page.fill('input[name="username"]', "nasrin")
+    page.fill('input[name="username"]', username)
     page.fill('input[name="password"]', "Tulip-garden-77")
     page.click('form .button-primary[type="submit"]')
     page.wait_for_url(base + "/")

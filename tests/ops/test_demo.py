@@ -60,3 +60,38 @@ def test_demo_is_deterministic() -> None:
             pass
     assert described[0] == described[1]
     assert len(described[0][0]) == 20
+
+
+def test_demo_dates_are_plausible_and_consents_in_the_customers_language() -> None:
+    """Customer since before their first order/message/consent; nothing dated after now."""
+    import re
+
+    from django.db.models import Max, Min
+    from django.utils import timezone
+
+    from khoshnud.customers.models import Consent
+
+    build_demo(customers=60)
+    now = timezone.now()
+    assert Interaction.objects.aggregate(last=Max("occurred_at"))["last"] <= now
+    assert Order.objects.aggregate(last=Max("placed_at"))["last"] <= now
+    firsts: dict[int, list] = {}
+    for model, field in (
+        (Order, "placed_at"),
+        (Interaction, "occurred_at"),
+        (Consent, "recorded_at"),
+    ):
+        for row in model.objects.values("customer_id").annotate(first=Min(field)):
+            firsts.setdefault(row["customer_id"], []).append(row["first"])
+    customers = {c.pk: c for c in Customer.objects.all()}
+    assert len({c.created_at.date() for c in customers.values()}) > 10  # not all "today"
+    for customer_id, times in firsts.items():
+        assert customers[customer_id].created_at < min(times), customer_id
+    latin = re.compile(r"[A-Za-z]")
+    methods = Consent.objects.values_list("customer__locale", "method")
+    assert {locale for locale, _m in methods} == {"fa", "zh-hans", "en"}
+    for locale, method in methods:
+        if locale == "en":
+            assert latin.search(method), method
+        else:
+            assert not latin.search(method), (locale, method)

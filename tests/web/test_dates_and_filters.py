@@ -57,13 +57,15 @@ def test_calendar_date_digits_and_money() -> None:
     with translation.override("fa"):
         assert kcalendar_date(birthday) == "۱۵ اسفند ۱۳۷۰"
         assert knum(1234) == "۱۲۳۴"
-        assert kmoney(Decimal("9000000"), "IRR") == "۹٬۰۰۰٬۰۰۰ IRR"
-        assert kmoney(Decimal("12.5"), "USD") == "۱۲٫۵۰ USD"
+        assert kmoney(Decimal("9000000"), "IRR") == "۹٬۰۰۰٬۰۰۰ ریال"
+        assert kmoney(Decimal("12.5"), "USD") == "۱۲٫۵۰ دلار آمریکا"
+        assert kmoney(Decimal("7"), "XTS") == "۷٫۰۰ XTS"  # a code without a name stays a code
     with translation.override("en"):
         assert kcalendar_date(birthday) == "15 Esfand 1370"
         assert kmoney(Decimal("1234.5"), "USD") == "1,234.50 USD"
     with translation.override("zh-hans"):
-        assert kcalendar_date(CalendarDate("chinese", None, 8, 15)) == "农历8月15日"
+        assert kcalendar_date(CalendarDate("chinese", None, 8, 15)) == "农历八月十五"
+        assert kmoney(Decimal("4005.5"), "USD") == "4,005.50 美元"
     assert kdatetime(None) == kdate(None) == kcalendar_date(None) == kmoney(None) == ""
 
 

@@ -163,7 +163,7 @@ def test_360_under_fa_uses_jalali_and_persian_digits(
     # 09:30 in Tehran on 2026-11-20 = 29 Aban 1405, 09:30, all in Persian digits
     assert "۲۹ آبان ۱۴۰۵، ۰۹:۳۰" in html
     assert "۱۵ اسفند ۱۳۷۰" in html  # the birthday in its own (Jalali) calendar
-    assert "۹٬۰۰۰٬۰۰۰ IRR" in html
+    assert "۹٬۰۰۰٬۰۰۰ ریال" in html  # the currency named in Persian
     assert "تاریخچهٔ تعاملات" in html  # "Timeline"
     assert "ایمیل" in html  # the channel label
 
@@ -177,6 +177,75 @@ def test_360_under_chinese(
     assert '<html lang="zh-hans" dir="ltr">' in html
     assert "2026年11月20日 09:30" in html
     assert "微信" in html and "时间线" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ["Order", "D-10001", "3 items", "4,005.50 USD"]),
+        ("fa", ["سفارش", "D-10001", "۳ قلم", "۴٬۰۰۵٫۵۰ دلار آمریکا"]),
+        ("zh-hans", ["订单", "D-10001", "3 件商品", "4,005.50 美元"]),
+    ],
+)
+def test_a_purchase_on_the_timeline_is_worded_in_the_viewers_language(
+    agent_client: Client, sara: Customer, language: str, expected: list[str]
+) -> None:
+    from decimal import Decimal
+
+    from khoshnud.commerce.models import Product
+    from khoshnud.commerce.services import order_create
+
+    for sku, price in (("ESP-9", "1335.25"), ("GR-2", "1335.00")):
+        Product.objects.create(sku=sku, name=sku, category="machines", price=Decimal(price),
+                               currency="USD")  # fmt: skip
+    order_create(
+        customer={"id": sara.pk},
+        number="D-10001",
+        placed_at=dt.datetime(2026, 11, 1, 10, 0, tzinfo=TEHRAN),
+        currency="USD",
+        lines=[{"sku": "ESP-9", "quantity": 2}, {"sku": "GR-2"}],  # 2 × 1,335.25 + 1,335.00
+    )
+    in_language(agent_client, language)
+    html = timeline(agent_client, sara)
+    item = html.split('class="tl-text tl-order"')[1].split("</p>")[0]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item))
+    for part in expected:
+        assert part in text, (part, text)
+    assert "USD</p>" not in html and '"D-10001:' not in html  # not the stored English text
+    assert '<bdi dir="ltr" class="order-number">D-10001</bdi>' in item
+
+
+@pytest.mark.parametrize(
+    ("language", "own", "lunar_new_year_2027"),
+    [
+        ("en", "Lunar 1/5 (1976)", "10 Feb 2027"),
+        ("fa", "۵ ماه اول قمری چینی (۱۵ بهمن ۱۳۵۴)", "۲۱ بهمن ۱۴۰۵"),
+        ("zh-hans", "农历1976年正月初五", "2027年2月10日"),
+    ],
+)
+def test_a_lunar_birthday_on_the_360_in_each_language(
+    agent_client: Client, db: Any, language: str, own: str, lunar_new_year_2027: str
+) -> None:
+    """Lunar 1/5 recurs on 10 Feb 2027 (Chinese New Year 2027 is 6 Feb) = 21 Bahman 1405."""
+    from khoshnud.calendars import CalendarDate, next_occurrence
+
+    wang = customer_create(
+        data={
+            "first_name": "芳",
+            "last_name": "王",
+            "locale": "zh-hans",
+            "personal_dates": [{"kind": "birthday", "calendar": "chinese", "date": "1976-01-05"}],
+        }
+    )
+    assert next_occurrence(CalendarDate("chinese", 1976, 1, 5), dt.date(2026, 12, 1)) == dt.date(
+        2027, 2, 10
+    )
+    in_language(agent_client, language)
+    html = text_of(agent_client.get(reverse("web:customer_detail", args=[wang.pk])))
+    assert own in html
+    today = timezone.localdate()
+    if dt.date(2026, 2, 21) < today <= dt.date(2027, 2, 10):  # the next one is in 2027
+        assert lunar_new_year_2027 in html
 
 
 def test_personal_date_shows_next_occurrence_in_viewer_calendar(
@@ -258,6 +327,44 @@ def test_timeline_accepts_jalali_dates_in_persian_digits(
     # 1405-08-14 = 2026-11-05 and 1405-08-24 = 2026-11-15
     html = timeline(agent_client, sara, **{"from": "۱۴۰۵-۰۸-۱۴", "to": "۱۴۰۵-۰۸-۲۴"})
     assert item_ids(html) == [history["tg_15_late"], history["tg_10"], history["mail_5"]]
+
+
+def test_timeline_dates_round_trip_in_jalali_under_fa(
+    agent_client: Client, sara: Customer, history: dict[str, int]
+) -> None:
+    """A Jalali date in the URL comes back Jalali: in the pushed URL, the links and the field."""
+    in_language(agent_client, "fa")
+    url = reverse("web:customer_timeline", args=[sara.pk])
+    # 1405-08-14 = 2026-11-05 and 1405-08-24 = 2026-11-15; Arabic-Indic digits work too.
+    response = agent_client.get(url, {"from": "1405/8/14", "to": "١٤٠٥-٠٨-٢٤"}, **HX)
+    html = text_of(response)
+    assert item_ids(html) == [history["tg_15_late"], history["tg_10"], history["mail_5"]]
+    assert response["HX-Push-Url"].endswith("?from=1405-08-14&to=1405-08-24")
+    # A text field the Jalali picker works on, showing Persian digits; no browser date field.
+    assert 'type="date"' not in html
+    assert 'name="from" value="۱۴۰۵/۰۸/۱۴"' in html and 'name="to" value="۱۴۰۵/۰۸/۲۴"' in html
+    assert 'data-calendar="jalali"' in html and 'data-digits="fa"' in html
+    # A Gregorian link opened in Persian is written back in Jalali
+    page = text_of(agent_client.get(reverse("web:customer_detail", args=[sara.pk]),
+                                    {"from": "2026-11-05"}))  # fmt: skip
+    assert 'name="from" value="۱۴۰۵/۰۸/۱۴"' in page
+
+
+def test_timeline_dates_in_chinese_format_under_zh(
+    agent_client: Client, sara: Customer, history: dict[str, int]
+) -> None:
+    in_language(agent_client, "zh-hans")
+    url = reverse("web:customer_timeline", args=[sara.pk])
+    response = agent_client.get(url, {"from": "2026年11月5日", "to": "2026-11-15"}, **HX)
+    html = text_of(response)
+    assert item_ids(html) == [history["tg_15_late"], history["tg_10"], history["mail_5"]]
+    assert response["HX-Push-Url"].endswith("?from=2026-11-05&to=2026-11-15")
+    assert 'type="date"' not in html
+    assert 'name="from" value="2026-11-05"' in html and 'placeholder="2026-11-20"' in html
+    assert 'data-calendar="gregorian"' in html and 'data-first-day="1"' in html
+    # A Jalali link shared by a Persian colleague reads as the same days, written the Chinese way
+    jalali = agent_client.get(url, {"from": "1405-08-14"}, **HX)
+    assert 'name="from" value="2026-11-05"' in text_of(jalali)
 
 
 def test_timeline_presets_last_n_days(
@@ -415,13 +522,19 @@ def test_360_page_and_timeline_queries_do_not_grow_with_items(
             direction="outbound",
         )
         analyse(iid, sara.pk)
+    from khoshnud.commerce.services import order_create
+
+    for n in range(3):  # purchases among the newest 20 items: their orders in one more query
+        order_create(customer={"id": sara.pk}, number=f"P-{n}", currency="IRR",
+                     placed_at=base + dt.timedelta(days=3, hours=n), lines=[{"sku": "GR-1"}])  # fmt: skip
     url = reverse("web:customer_detail", args=[sara.pk])
-    # session + user + role (the access rule), customer, identities, consents, dates, orders
-    # (+lines +products), channel counts, timeline rows, analyses, staff names
-    with django_assert_max_num_queries(15):
+    # session + user + role (the access rule), customer, identities, consents, dates, orders (+lines +products),
+    # channel counts, timeline rows, analyses, staff names, purchases + their orders
+    with django_assert_max_num_queries(17):
         response = agent_client.get(url)
     assert len(item_ids(text_of(response))) == 20
-    with django_assert_max_num_queries(7):  # +1: the user's role, read by the access rule
+    assert text_of(response).count('class="tl-text tl-order"') == 3
+    with django_assert_max_num_queries(9):  # +1: the user's role, read by the access rule
         response = agent_client.get(reverse("web:customer_timeline", args=[sara.pk]), **HX)
     assert len(item_ids(text_of(response))) == 20
     with django_assert_max_num_queries(7):

@@ -20,18 +20,27 @@ from django.utils.translation import ngettext
 from khoshnud.accounts.models import ApiToken, AuditLog, Team
 from khoshnud.accounts.services import token_revoke
 from khoshnud.admin_base import AuditedAdmin, ReadOnlyAdmin
+from khoshnud.admin_display import viewer_datetime
 
 
 @admin.register(Team)
 class TeamAdmin(AuditedAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", viewer_datetime(Team, "created_at")]
     filter_horizontal = ["members"]
     search_fields = ["name"]
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ["prefix", "user", "name", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "prefix",
+        "user",
+        "name",
+        "scopes",
+        viewer_datetime(ApiToken, "created_at"),
+        viewer_datetime(ApiToken, "last_used_at"),
+        viewer_datetime(ApiToken, "revoked_at"),
+    ]
     list_filter = ["revoked_at"]
     exclude = ["key_hash"]
     actions = ["revoke"]
@@ -52,7 +61,14 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor", "action", "object_type", "object_id", "customer_id"]
+    list_display = [
+        viewer_datetime(AuditLog, "created_at"),
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "customer_id",
+    ]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "action"]
 

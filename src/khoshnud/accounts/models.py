@@ -21,10 +21,14 @@ ROLE_RANK = {Role.AGENT: 1, Role.MANAGER: 2, Role.ADMIN: 3}
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -40,17 +44,22 @@ class ApiToken(models.Model):
     """A bearer token for integrations. Only a SHA-256 hash of the secret is stored."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
     )
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=12, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
-    scopes = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=100, blank=True, verbose_name=_("name"))
+    prefix = models.CharField(max_length=12, db_index=True, verbose_name=_("prefix"))
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("key hash"))
+    scopes = models.JSONField(default=list, verbose_name=_("scopes"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked"))
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -65,16 +74,24 @@ class AuditLog(models.Model):
     """Who did what to which object; written by services in the same transaction."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("actor"),
     )
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64)
-    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=64, db_index=True, verbose_name=_("action"))
+    object_type = models.CharField(max_length=64, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=64, verbose_name=_("object id"))
+    customer_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, verbose_name=_("customer id")
+    )
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
 
     class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -87,9 +104,13 @@ class TokenFailure(models.Model):
     Kept in the database so that every web process (and machine) sees the same count.
     """
 
-    ip = models.CharField(max_length=45, unique=True)
-    count = models.PositiveIntegerField(default=0)
-    window_started_at = models.DateTimeField()
+    ip = models.CharField(max_length=45, unique=True, verbose_name=_("client address"))
+    count = models.PositiveIntegerField(default=0, verbose_name=_("failed attempts"))
+    window_started_at = models.DateTimeField(verbose_name=_("window started at"))
+
+    class Meta:
+        verbose_name = _("failed token attempts")
+        verbose_name_plural = _("failed token attempts")
 
     def __str__(self) -> str:
         return f"{self.ip}: {self.count}"

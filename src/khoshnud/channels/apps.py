@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChannelsConfig(AppConfig):
@@ -6,3 +7,4 @@ class ChannelsConfig(AppConfig):
 
     name = "khoshnud.channels"
     label = "channels"
+    verbose_name = _("Channels")

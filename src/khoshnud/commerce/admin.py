@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from khoshnud.admin_base import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from khoshnud.admin_display import viewer_datetime
 from khoshnud.commerce.models import Order, OrderLine, Product
 
 
@@ -22,7 +23,14 @@ class OrderLineInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["number", "customer", "placed_at", "total", "currency", "channel"]
+    list_display = [
+        "number",
+        "customer",
+        viewer_datetime(Order, "placed_at"),
+        "total",
+        "currency",
+        "channel",
+    ]
     list_filter = ["channel", "currency"]
     search_fields = ["number"]
     inlines = [OrderLineInline]

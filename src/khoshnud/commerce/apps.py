@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CommerceConfig(AppConfig):
     name = "khoshnud.commerce"
     label = "commerce"
+    verbose_name = _("Purchases")
 
     def ready(self) -> None:
         from khoshnud.commerce.models import Order

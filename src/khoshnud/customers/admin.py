@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from khoshnud.admin_base import ReadOnlyAdmin, ReadOnlyInline
+from khoshnud.admin_display import viewer_datetime
 from khoshnud.customers.models import Consent, Customer, Identity, PersonalDate
 
 
@@ -27,7 +28,17 @@ class ConsentInline(ReadOnlyInline):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
-    list_display = ["id", "first_name", "last_name", "locale", "tier", "created_at"]
+    list_display = [
+        "id",
+        "first_name",
+        "last_name",
+        "locale",
+        "tier",
+        viewer_datetime(Customer, "created_at"),
+    ]
     list_filter = ["tier", "locale", "calendar"]
     search_fields = ["search_text"]
+    readonly_fields = ["search_text", "merged_into", "customer_since", "updated"]
+    customer_since = staticmethod(viewer_datetime(Customer, "created_at"))
+    updated = staticmethod(viewer_datetime(Customer, "updated_at"))
     inlines = [IdentityInline, PersonalDateInline, ConsentInline]

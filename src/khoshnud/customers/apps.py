@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomersConfig(AppConfig):
     name = "khoshnud.customers"
     label = "customers"
+    verbose_name = _("Customers")
 
     def ready(self) -> None:
         from khoshnud.accounts.models import AuditLog

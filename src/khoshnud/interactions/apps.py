@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InteractionsConfig(AppConfig):
     name = "khoshnud.interactions"
     label = "interactions"
+    verbose_name = _("Interactions")
 
     def ready(self) -> None:
         from khoshnud.customers.references import customer_reference_register

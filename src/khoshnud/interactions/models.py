@@ -79,14 +79,17 @@ class Interaction(models.Model):
         related_name="interactions",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("customer"),
     )
-    channel = models.CharField(max_length=16, choices=Channel)
-    direction = models.CharField(max_length=8, choices=Direction)
-    type = models.CharField(max_length=16, choices=InteractionType)
-    stage = models.CharField(max_length=16, choices=JourneyStage, blank=True, default="")
-    occurred_at = models.DateTimeField()
-    text = models.TextField(blank=True, default="")
-    metadata = models.JSONField(default=dict, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel, verbose_name=_("channel"))
+    direction = models.CharField(max_length=8, choices=Direction, verbose_name=_("direction"))
+    type = models.CharField(max_length=16, choices=InteractionType, verbose_name=_("type"))
+    stage = models.CharField(
+        max_length=16, choices=JourneyStage, blank=True, default="", verbose_name=_("journey stage")
+    )
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"))
+    text = models.TextField(blank=True, default="", verbose_name=_("text"))
+    metadata = models.JSONField(default=dict, blank=True, verbose_name=_("metadata"))
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -94,15 +97,18 @@ class Interaction(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        verbose_name=_("staff"),
     )
-    source = models.CharField(max_length=64)
-    external_id = models.CharField(max_length=128)
-    created_at = models.DateTimeField()
-    erased_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=64, verbose_name=_("source"))
+    external_id = models.CharField(max_length=128, verbose_name=_("external id"))
+    created_at = models.DateTimeField(verbose_name=_("stored at"))
+    erased_at = models.DateTimeField(null=True, blank=True, verbose_name=_("erased at"))
 
     objects = InteractionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="interaction_source_uid")

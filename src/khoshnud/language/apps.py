@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LanguageConfig(AppConfig):
     name = "khoshnud.language"
     label = "language"
+    verbose_name = _("Language analysis")
 
     def ready(self) -> None:
         from khoshnud.customers.references import customer_reference_register

@@ -29,22 +29,40 @@ class MessageAnalysis(models.Model):
         db_constraint=False,
         related_name="analysis",
         primary_key=True,
+        verbose_name=_("interaction"),
     )
-    customer_id = models.BigIntegerField(db_index=True)
-    language = models.CharField(max_length=8)
-    language_confidence = models.FloatField()
-    need = models.CharField(max_length=8, choices=Need)
-    need_probabilities = models.JSONField(default=dict)
-    sentiment = models.CharField(max_length=8, choices=Sentiment)
-    sentiment_score = models.FloatField()
-    model_version = models.CharField(max_length=64)
-    analysed_at = models.DateTimeField()
-    corrected_need = models.CharField(max_length=8, choices=Need, blank=True, default="")
-    corrected_sentiment = models.CharField(max_length=8, choices=Sentiment, blank=True, default="")
+    customer_id = models.BigIntegerField(db_index=True, verbose_name=_("customer id"))
+    language = models.CharField(max_length=8, verbose_name=_("language"))
+    language_confidence = models.FloatField(verbose_name=_("language confidence"))
+    need = models.CharField(max_length=8, choices=Need, verbose_name=_("need"))
+    need_probabilities = models.JSONField(default=dict, verbose_name=_("need probabilities"))
+    sentiment = models.CharField(max_length=8, choices=Sentiment, verbose_name=_("sentiment"))
+    sentiment_score = models.FloatField(verbose_name=_("sentiment score"))
+    model_version = models.CharField(max_length=64, verbose_name=_("model version"))
+    analysed_at = models.DateTimeField(verbose_name=_("analysed at"))
+    corrected_need = models.CharField(
+        max_length=8, choices=Need, blank=True, default="", verbose_name=_("corrected need")
+    )
+    corrected_sentiment = models.CharField(
+        max_length=8,
+        choices=Sentiment,
+        blank=True,
+        default="",
+        verbose_name=_("corrected sentiment"),
+    )
     corrected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("corrected by"),
     )
-    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("corrected at"))
+
+    class Meta:
+        verbose_name = _("message analysis")
+        verbose_name_plural = _("message analyses")
 
     def __str__(self) -> str:
         return f"{self.interaction_id}: {self.final_need}/{self.final_sentiment}"

@@ -415,3 +415,15 @@ CHANNEL_BY_LOCALE = {
 UK_MOBILE = ["7400", "7401", "7424", "7723", "7912"]
 IR_MOBILE = ["912", "913", "915", "917", "919", "901", "935", "936", "939", "990"]
 TIERS = ["standard"] * 70 + ["loyal"] * 22 + ["key"] * 8
+
+# How a consent was given, written in the customer's own language (it is their record).
+CONSENT_METHODS = {
+    "fa": ["تیک هنگام خرید", "فرم فروشگاه", "تماس تلفنی", "تنظیمات حساب در وب‌سایت"],
+    "zh": ["结账时勾选", "门店登记表", "电话确认", "网站偏好设置"],
+    "en": ["checkout checkbox", "in-store form", "phone call", "web preferences"],
+}
+APPOINTMENT_TEXT = {
+    "fa": "نوبت سرویس دستگاه اسپرسو در منزل ثبت شد",
+    "zh": "已预约上门保养咖啡机",
+    "en": "Espresso machine service visit booked",
+}

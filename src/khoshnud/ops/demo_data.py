@@ -1,7 +1,10 @@
 """The demo business: a coffee-equipment shop (seed 001's example), deterministic.
 
 About 2,000 customers with Persian, Chinese and English names, a product catalogue, orders and
-six months of interactions on every channel, all written through the real services.
+six months of interactions on every channel. Customers, consents and interactions go through
+the real services; orders and each customer's "customer since" are written directly (the demo
+backdates them: a customer joined before their first order or message, and nothing is dated
+after the moment the demo is built).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from khoshnud.customers.services import consent_record, customer_create
 from khoshnud.interactions.models import Interaction
 from khoshnud.interactions.services import events_ingest
 from khoshnud.ops.demo_content import (
+    APPOINTMENT_TEXT,
     CHANNEL_BY_LOCALE,
+    CONSENT_METHODS,
     EN_FIRST,
     EN_LAST,
     FA_FIRST,
@@ -44,6 +49,7 @@ from khoshnud.ops.demo_content import (
 
 SOURCE = "demo"
 SEED = 1405
+REPLY_WITHIN_MINUTES = 600  # a reply comes 5 minutes to 10 hours after the message
 
 
 def demo_exists() -> bool:
@@ -156,15 +162,17 @@ def build_demo(
             if rng.random() < 0.2:
                 data["attributes"] = {"favourite_roast": rng.choice(["light", "medium", "dark"])}
             customer = customer_create(data=data)
+            # Customers joined before the demo's six months of orders and messages began.
+            since = start - dt.timedelta(days=rng.randrange(1, 3 * 365), hours=rng.randrange(24))
+            Customer.objects.filter(pk=customer.pk).update(created_at=since)
+            customer.created_at = since
             for channel in ("email", "sms"):
                 if rng.random() < 0.7:
                     consent_record(
                         customer=customer,
                         channel=channel,
                         granted=rng.random() < 0.85,
-                        method=rng.choice(
-                            ["checkout checkbox", "in-store form", "phone call", "web preferences"]
-                        ),
+                        method=rng.choice(CONSENT_METHODS[locale[:2]]),
                         recorded_at=start + dt.timedelta(hours=rng.randrange(24 * 30)),
                     )
             people.append((customer, locale))
@@ -209,8 +217,10 @@ def build_demo(
                         {"order": order.number},
                     )
                 )
+            # Messages end early enough that their replies are not dated in the future.
+            span = 60 * 24 * 30 * months - REPLY_WITHIN_MINUTES
             for k in range(rng.choice([3, 5, 8, 12, 18])):
-                when = start + dt.timedelta(minutes=rng.randrange(60 * 24 * 30 * months))
+                when = start + dt.timedelta(minutes=rng.randrange(span))
                 channel = rng.choice(CHANNEL_BY_LOCALE[lang])
                 text, need = rng.choice(MESSAGES[lang])
                 kind = {"phone": "call", "in_person": "visit", "review": "review"}.get(
@@ -244,7 +254,7 @@ def build_demo(
                             "outbound",
                             "message" if kind != "call" else "call",
                             stage,
-                            when + dt.timedelta(minutes=rng.randrange(5, 600)),
+                            when + dt.timedelta(minutes=rng.randrange(5, REPLY_WITHIN_MINUTES)),
                             rng.choice(REPLIES[lang]),
                             {},
                             rng.choice(staff) if staff else None,
@@ -261,7 +271,7 @@ def build_demo(
                         "appointment",
                         "service",
                         when,
-                        "Espresso machine service visit booked",
+                        APPOINTMENT_TEXT[lang],
                         {"visit": "home"},
                     )
                 )

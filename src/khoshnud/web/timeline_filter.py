@@ -1,8 +1,9 @@
 """Reading the timeline filter (period, channel, type, page) from a query string.
 
-Dates come from ``<input type="date">`` (ISO, Gregorian) but may also be typed by hand in any
-digit system, and a year below 1700 is read as Jalali (``۱۴۰۵-۰۸-۲۹``), which is how Persian
-speakers write dates. A day is a whole day in the viewer's time zone; ``to`` includes its day.
+Dates are read in any digit system and in the forms people type: ISO ``2026-11-20`` (or with
+slashes), Chinese ``2026年11月20日``, and Jalali ``۱۴۰۵/۰۸/۲۹`` — a year below 1700 is Jalali,
+which is how Persian speakers write dates. They are written back (URL and field) in the viewer's
+calendar: Jalali under fa. A day is a whole day in the viewer's time zone; ``to`` includes it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khoshnud.calendars import Calendar, CalendarDate, CalendarDateError, latin_digits, to_gregorian
+from khoshnud.calendars import (
+    Calendar,
+    CalendarDate,
+    CalendarDateError,
+    format_query_date,
+    latin_digits,
+    to_gregorian,
+)
 from khoshnud.inputs import clean_date, clean_page
 from khoshnud.interactions.models import Channel, InteractionType
 
@@ -32,6 +40,7 @@ class TimelineFilter:
     period: str = ""
     page: int = 1
     errors: list[str] = field(default_factory=list)
+    calendar: str = Calendar.GREGORIAN  # how days are written back into the URL
 
     @property
     def start(self) -> dt.datetime | None:
@@ -46,9 +55,9 @@ class TimelineFilter:
         """The filter as a query string (for links, "load more" and the pushed URL)."""
         out = QueryDict(mutable=True)
         if self.start_day:
-            out["from"] = self.start_day.isoformat()
+            out["from"] = format_query_date(self.start_day, self.calendar)
         if self.end_day:
-            out["to"] = self.end_day.isoformat()
+            out["to"] = format_query_date(self.end_day, self.calendar)
         out.setlist("channel", self.channels)
         out.setlist("type", self.types)
         if page and page > 1:
@@ -61,8 +70,14 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def parse_day(text: str) -> dt.date:
-    """``2026-11-20``, ``۲۰۲۶/۱۱/۲۰`` or Jalali ``1405-08-29`` → a Gregorian day; ValueError."""
-    parts = latin_digits(text.strip()).replace("/", "-").split("-")
+    """``2026-11-20``, ``۲۰۲۶/۱۱/۲۰``, ``2026年11月20日`` or Jalali ``1405-08-29`` → a day.
+
+    Raises ValueError for anything else.
+    """
+    raw = latin_digits(text.strip())
+    for separator in ("/", ".", "年", "月"):
+        raw = raw.replace(separator, "-")
+    parts = raw.removesuffix("日").split("-")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise ValueError(text)
     year, month, day = (int(p) for p in parts)
@@ -74,9 +89,14 @@ def parse_day(text: str) -> dt.date:
     return dt.date(year, month, day)
 
 
-def timeline_filter_parse(params: QueryDict, *, today: dt.date) -> TimelineFilter:
-    """Parse the filter; unreadable parts are dropped and explained in ``errors``."""
-    result = TimelineFilter()
+def timeline_filter_parse(
+    params: QueryDict, *, today: dt.date, calendar: str = Calendar.GREGORIAN
+) -> TimelineFilter:
+    """Parse the filter; unreadable parts are dropped and explained in ``errors``.
+
+    ``calendar`` is the one the viewer writes dates in (``calendars.input_calendar``).
+    """
+    result = TimelineFilter(calendar=calendar)
     period = params.get("period", "")
     if period in PERIODS:
         result.period = period

@@ -7,18 +7,22 @@ the API and the admin: khoshnud/accounts/access.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from khoshnud.accounts.access import staff_required
 from khoshnud.accounts.models import Scope
+from khoshnud.calendars import input_calendar
 from khoshnud.commerce.selectors import orders_of_customer
 from khoshnud.customers.models import Customer, Identity
 from khoshnud.customers.selectors import (
@@ -96,6 +100,12 @@ def _timeline_context(
     }
 
 
+def _filter_parse(request: HttpRequest, today: dt.date) -> TimelineFilter:
+    """The timeline filter, written back in the calendar the viewer types dates in."""
+    calendar = input_calendar(get_language() or "en")
+    return timeline_filter_parse(request.GET, today=today, calendar=calendar)
+
+
 @staff_required()
 @require_GET
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -104,7 +114,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         url = reverse("web:customer_detail", args=[customer.pk])
         return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
     today = timezone.localdate()
-    flt = timeline_filter_parse(request.GET, today=today)
+    flt = _filter_parse(request, today)
     orders = orders_of_customer(customer_id=customer.pk, limit=ORDERS_SHOWN)
     context = {
         "customer": customer,
@@ -126,7 +136,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 def customer_timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The timeline panel (filter + first page) or, for page > 1, just the next items."""
     customer = customer_get(customer_id=customer_id)
-    flt = timeline_filter_parse(request.GET, today=timezone.localdate())
+    flt = _filter_parse(request, timezone.localdate())
     context = _timeline_context(request, customer, flt)
     if flt.page > 1:
         return render(request, "web/_timeline_items.html", context)
@@ -189,3 +199,19 @@ def analysis_correct(request: HttpRequest, customer_id: int, interaction_id: int
         "sentiment_choices": Sentiment.choices,
     }
     return render(request, "web/_timeline_item.html", context, status=400 if error else 200)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the product's error page in the viewer's language, with a way back.
+
+    Rendered without the request's context processors, so it reads neither the session nor the
+    user: it must work when the database is what failed. Only a same-site path is offered for
+    "Try again" (a GET to the page that failed).
+    """
+    path = request.path if request.method == "GET" and not request.path.startswith("//") else ""
+    html: str
+    try:
+        html = render_to_string("500.html", {"path": path})
+    except Exception:  # the page of last resort must not fail in turn
+        html = "<!doctype html><title>500</title><h1>Server error</h1><a href='/'>Khoshnud</a>"
+    return HttpResponseServerError(html)

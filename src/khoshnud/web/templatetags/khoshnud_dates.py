@@ -12,12 +12,14 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from khoshnud.calendars import (
     CalendarDate,
     format_calendar_date,
     format_date,
     format_datetime,
+    format_input_date,
     persian_digits,
 )
 
@@ -25,6 +27,17 @@ register = template.Library()
 
 # Currencies written without minor units (the rial and toman have no cents in practice).
 _NO_MINOR_UNITS = {"IRR", "IRT", "JPY", "KRW"}
+# What a currency is called in Persian and Chinese text (English keeps the ISO code, as
+# invoices do); a code not listed here is shown as it is.
+_CURRENCY_NAMES = {
+    "USD": _("US dollars"),
+    "EUR": _("euros"),
+    "GBP": _("pounds sterling"),
+    "IRR": _("rials"),
+    "IRT": _("tomans"),
+    "CNY": _("yuan"),
+    "AED": _("dirhams"),
+}
 
 
 def _language() -> str:
@@ -52,6 +65,14 @@ def kdate(value: dt.date | dt.datetime | None) -> str:
 
 
 @register.filter
+def kinput_date(value: dt.date | None) -> str:
+    """A day as the viewer's date field shows it: ``۱۴۰۵/۰۸/۲۹`` under fa, ISO otherwise."""
+    if value is None:
+        return ""
+    return format_input_date(value, _language())
+
+
+@register.filter
 def kcalendar_date(value: CalendarDate | None) -> str:
     """A personal date in its own calendar (a Jalali birthday stays Jalali), digits per viewer."""
     if value is None:
@@ -70,13 +91,21 @@ def knum(value: object) -> str:
 
 @register.filter
 def kmoney(value: Decimal | int | None, currency: str = "") -> str:
-    """An amount with thousands separators and its currency code, in the viewer's digits."""
+    """An amount with thousands separators and its currency, as the viewer reads it.
+
+    ``4,005.50 USD`` (en), ``۴٬۰۰۵٫۵۰ دلار آمریکا`` (fa), ``4,005.50 美元`` (zh).
+    """
     if value is None:
         return ""
     amount = Decimal(value)
-    places = 0 if currency.upper() in _NO_MINOR_UNITS else 2
+    code = currency.upper()
+    places = 0 if code in _NO_MINOR_UNITS else 2
     text = f"{amount:,.{places}f}"
-    if _language().startswith("fa"):
+    language = _language()
+    if language.startswith("fa"):
         # Persian writes the thousands separator as ٬ and the decimal point as ٫.
         text = persian_digits(text.replace(",", "٬").replace(".", "٫"))
-    return f"{text} {currency}".strip()
+    name = code
+    if not language.startswith("en") and code in _CURRENCY_NAMES:
+        name = str(_CURRENCY_NAMES[code])
+    return f"{text} {name}".strip()

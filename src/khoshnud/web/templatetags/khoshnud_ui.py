@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
 from django import template
 from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from khoshnud.accounts.models import Role
-from khoshnud.calendars import Calendar
+from khoshnud.calendars import JALALI_MONTHS, Calendar, format_input_date, input_calendar
 from khoshnud.customers.models import ConsentChannel, DateKind, IdentityKind, Locale, Tier
 from khoshnud.interactions.models import Channel, Direction, InteractionType, JourneyStage
 from khoshnud.language.models import Need, Sentiment
@@ -89,3 +93,53 @@ def channel_icon(channel: str) -> str:
 def choices(kind: str) -> list[tuple[str, str]]:
     """``{% choices "channel" as options %}`` → [(value, translated label), ...]."""
     return [(value, str(text)) for value, text in _CHOICES[kind].choices]
+
+
+# How each language's date picker looks: its calendar, digits, month and weekday names (weekdays
+# listed from the first day of the week: Saturday in Iran, Monday in China).
+_PICKERS: dict[str, dict[str, Any]] = {
+    "fa": {
+        "calendar": Calendar.JALALI,
+        "digits": "fa",
+        "months": list(JALALI_MONTHS),
+        "weekdays": ["ش", "ی", "د", "س", "چ", "پ", "ج"],
+        "first_day": 6,
+        "title_format": "{month} {year}",
+        "placeholder": "۱۴۰۵/۰۸/۲۹",
+    },
+    "zh-hans": {
+        "calendar": Calendar.GREGORIAN,
+        "digits": "latn",
+        "months": [f"{m}月" for m in range(1, 13)],
+        "weekdays": ["一", "二", "三", "四", "五", "六", "日"],
+        "first_day": 1,
+        "title_format": "{year}年{m}月",
+        "placeholder": "2026-11-20",
+    },
+}
+
+
+@register.inclusion_tag("web/_date_field.html")
+def date_field(name: str, text: str, value: dt.date | None) -> dict[str, Any]:
+    """A date field in the viewer's way of writing dates.
+
+    fa: a text field with a Jalali picker and Persian digits (``۱۴۰۵/۰۸/۲۹``); zh: a text field
+    with a picker writing ``2026-11-20``; en: the browser's own date field. The server reads all
+    of them (``web.timeline_filter.parse_day``), so a date typed by hand works too.
+    """
+    language = get_language() or "en"
+    picker = _PICKERS.get("fa" if language.startswith("fa") else language)
+    context: dict[str, Any] = {
+        "name": name,
+        "text": text,
+        "value": format_input_date(value, language) if value else "",
+        "picker": picker,
+    }
+    if picker:
+        context.update(
+            calendar=input_calendar(language),
+            months_json=json.dumps(picker["months"], ensure_ascii=False),
+            weekdays_json=json.dumps(picker["weekdays"], ensure_ascii=False),
+            label_open=gettext_now("Choose a date"),
+        )
+    return context
