@@ -12,6 +12,5 @@ INTERACTIONS_STORED = "interactions.stored"
 
 # A case's history (cases.CaseEvent.action).
 CASE_OPENED = "case.opened"
-CASE_ATTACHED = "case.attached"
 CASE_PRIORITY_RAISED = "case.priority_raised"
 CASE_FIRST_RESPONSE = "case.first_response"

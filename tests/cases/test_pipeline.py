@@ -184,3 +184,15 @@ def test_the_real_pipeline_classifies_then_opens_a_case(
     expected_kind = {"other": "service"}.get(analysis.final_need, analysis.final_need)
     assert case.kind == expected_kind
     assert case.links.get().interaction_id == result.id
+
+
+def test_an_agents_correction_of_the_analysis_wins(shop: Shop, ingest: Ingest) -> None:
+    from khoshnud.language.models import MessageAnalysis
+
+    [msg] = ingest(shop.customer, [("m", "email", "inbound", "2026-12-02T09:00:00+03:30", "x")])
+    analysed(msg, shop.customer.pk, "support", "neutral")
+    MessageAnalysis.objects.filter(pk=msg).update(
+        corrected_need="care", corrected_sentiment="negative"
+    )
+    case_open_or_attach(interaction_ids=[msg])
+    assert Case.objects.values_list("kind", "priority").get() == ("care", "high")

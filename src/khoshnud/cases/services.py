@@ -31,9 +31,10 @@ from khoshnud.cases.models import (
 )
 from khoshnud.cases.selectors import teams_by_kind
 from khoshnud.customers.models import Customer
+from khoshnud.db import datetime_adapter, insert_rows, json_adapter
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
 from khoshnud.interactions.models import Channel, Direction, Interaction, InteractionType
-from khoshnud.language.selectors import analyses_for_interactions
+from khoshnud.language.selectors import need_and_sentiment
 from khoshnud.servicelevels.selectors import ServiceCatalog, service_catalog
 
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -190,8 +191,8 @@ class _Batch:
 
     new_cases: list[Case]
     changed: dict[int, tuple[Case, set[str]]]
-    links: list[CaseInteraction]
-    events: list[CaseEvent]
+    links: list[tuple[Case, int, str]]  # (case, interaction id, role)
+    events: list[CaseEvent]  # unsaved; written as plain rows
 
     def touch(self, case: Case, *fields: str) -> None:
         if case.pk is not None:
@@ -240,7 +241,7 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
         return 0
     customer_ids = {r["customer_id"] for r in rows}
     inbound_ids = [r["id"] for r in rows if r["direction"] == Direction.INBOUND]
-    analyses = analyses_for_interactions(interaction_ids=inbound_ids)
+    labels = need_and_sentiment(interaction_ids=inbound_ids)
     window = dt.timedelta(hours=settings.KHOSHNUD_CASE_ATTACH_WINDOW_HOURS)
     with transaction.atomic():
         tiers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "tier"))
@@ -261,9 +262,8 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
                 if case is not None and near and when >= case.opened_at:
                     _attach_reply(batch, case, row)
                 continue
-            analysis = analyses.get(row["id"])
-            need = analysis.final_need if analysis else "other"
-            negative = analysis is not None and analysis.final_sentiment == "negative"
+            need, sentiment = labels.get(row["id"], ("other", "neutral"))
+            negative = sentiment == "negative"
             if case is not None and near:
                 _attach_inbound(batch, case, row, negative)
                 continue
@@ -283,21 +283,15 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
             reason = f"message {row['id']}: need {need}" + (", negative" if negative else "")
             batch.new_cases.append(new)
             batch.events.append(_opened_event(new, None, reason))
-            batch.links.append(
-                CaseInteraction(case=new, interaction_id=row["id"], role=ThreadRole.OPENING)
-            )
+            batch.links.append((new, row["id"], ThreadRole.OPENING))
             open_cases[key] = new
         _write(batch)
     return len(batch.links)
 
 
 def _attach_inbound(batch: _Batch, case: Case, row: Mapping[str, Any], negative: bool) -> None:
-    batch.links.append(
-        CaseInteraction(case=case, interaction_id=row["id"], role=ThreadRole.INBOUND)
-    )
-    batch.events.append(
-        CaseEvent(case=case, action=events.CASE_ATTACHED, changes={"interaction": row["id"]})
-    )
+    # No history row for joining the thread: the link itself says when (attached_at).
+    batch.links.append((case, row["id"], ThreadRole.INBOUND))
     if row["occurred_at"] > case.last_message_at:
         case.last_message_at = row["occurred_at"]
         batch.touch(case, "last_message_at")
@@ -315,7 +309,7 @@ def _attach_inbound(batch: _Batch, case: Case, row: Mapping[str, Any], negative:
 
 
 def _attach_reply(batch: _Batch, case: Case, row: Mapping[str, Any]) -> None:
-    batch.links.append(CaseInteraction(case=case, interaction_id=row["id"], role=ThreadRole.REPLY))
+    batch.links.append((case, row["id"], ThreadRole.REPLY))
     if case.first_responded_at is None or row["occurred_at"] < case.first_responded_at:
         before, case.first_responded_at = case.first_responded_at, row["occurred_at"]
         batch.touch(case, "first_responded_at")
@@ -335,10 +329,35 @@ def _attach_reply(batch: _Batch, case: Case, row: Mapping[str, Any]) -> None:
 
 
 def _write(batch: _Batch) -> None:
-    # Bulk inserts: both databases return the new ids (SQLite ≥ 3.35), which the links and
-    # events pick up from their case objects.
-    Case.objects.bulk_create(batch.new_cases, batch_size=_CHUNK)
+    """Insert the new cases, then the links and events (which now know their case ids)."""
+    at, as_json = datetime_adapter(), json_adapter()
+    now = at(timezone.now())
+    columns = ("customer_id", "kind", "status", "priority", "channel", "subject", "team_id",
+               "assignee_id", "tags", "opened_at", "last_message_at", "service_level_id",
+               "time_zone", "first_response_due", "resolution_due", "first_responded_at",
+               "resolved_at", "created_at", "updated_at")  # fmt: skip
+    rows = [
+        (c.customer_id, c.kind, c.status, c.priority, c.channel, c.subject, c.team_id,
+         c.assignee_id, as_json(c.tags), at(c.opened_at), at(c.last_message_at),
+         c.service_level_id, c.time_zone, at(c.first_response_due), at(c.resolution_due),
+         at(c.first_responded_at), at(c.resolved_at), now, now)
+        for c in batch.new_cases
+    ]  # fmt: skip
+    ids = insert_rows(table=Case._meta.db_table, columns=columns, rows=rows, returning="id")
+    for case, pk in zip(batch.new_cases, ids, strict=True):
+        case.pk = pk
     for case, fields in batch.changed.values():
         case.save(update_fields=[*sorted(fields), "updated_at"])
-    CaseInteraction.objects.bulk_create(batch.links, batch_size=_CHUNK)
-    CaseEvent.objects.bulk_create(batch.events, batch_size=_CHUNK)
+    insert_rows(
+        table=CaseInteraction._meta.db_table,
+        columns=("case_id", "interaction_id", "role", "attached_at"),
+        rows=[(case.pk, interaction_id, role, now) for case, interaction_id, role in batch.links],
+    )
+    insert_rows(
+        table=CaseEvent._meta.db_table,
+        columns=("case_id", "actor_id", "action", "changes", "reason", "created_at"),
+        rows=[
+            (e.case.pk, e.actor_id, e.action, as_json(e.changes), e.reason, now)
+            for e in batch.events
+        ],
+    )
