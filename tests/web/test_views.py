@@ -412,8 +412,8 @@ def test_360_page_and_timeline_queries_do_not_grow_with_items(
         analyse(iid, sara.pk)
     url = reverse("web:customer_detail", args=[sara.pk])
     # session + user, customer, identities, consents, dates, orders (+lines +products),
-    # channel counts, timeline rows, analyses, staff names
-    with django_assert_max_num_queries(14):
+    # channel counts, timeline rows, analyses, staff names, role + open cases
+    with django_assert_max_num_queries(16):
         response = agent_client.get(url)
     assert len(item_ids(text_of(response))) == 20
     with django_assert_max_num_queries(6):

@@ -10,8 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from khoshnud.accounts.models import Role, Team
-from khoshnud.accounts.selectors import user_has_role
+from khoshnud.accounts.models import ROLE_RANK, Role, Team
+from khoshnud.accounts.selectors import user_has_role, user_role
 from khoshnud.cases.models import Case
 from khoshnud.cases.selectors import team_for_kind
 
@@ -20,13 +20,12 @@ User = AbstractBaseUser | AnonymousUser
 
 def cases_visible_to(*, user: User) -> QuerySet[Case]:
     """Every case the user may see: all for a manager, their teams' cases for an agent."""
-    if not user.is_authenticated:
+    role = user_role(user)  # one query
+    if role is None or user.pk is None:
         return Case.objects.none()
-    if user_has_role(user, Role.MANAGER):
+    if ROLE_RANK[role] >= ROLE_RANK[Role.MANAGER]:
         return Case.objects.all()
-    if not user_has_role(user, Role.AGENT):
-        return Case.objects.none()
-    return Case.objects.filter(team__members__id=user.pk)
+    return Case.objects.filter(team__members__id=int(user.pk))
 
 
 def access_case(*, user: User, case_id: int) -> Case:

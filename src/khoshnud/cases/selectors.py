@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from khoshnud.accounts.models import Team
 from khoshnud.cases.models import OPEN_STATUSES, Case, CaseInteraction
@@ -42,17 +42,15 @@ def case_interaction_ids(*, case_ids: Sequence[int]) -> dict[int, list[int]]:
     return out
 
 
-def cases_of_customer(*, cases: QuerySet[Case], customer_id: int) -> QuerySet[Case]:
-    """The given (already access-filtered) cases of one customer, newest first."""
-    return cases.filter(customer_id=customer_id).order_by("-opened_at", "-id")
-
-
-def open_cases_of_customer(*, customer_id: int, limit: int = 20) -> list[Case]:
-    """A customer's open cases (new, open, waiting), newest first, for the customer 360."""
+def open_cases_of_customer(
+    *, cases: QuerySet[Case], customer_id: int, limit: int = 20
+) -> list[Case]:
+    """A customer's open cases (new, open, waiting) among ``cases`` (already filtered by
+    ``access.cases_visible_to``), most urgent due first, for the customer 360."""
     return list(
-        Case.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES)
+        cases.filter(customer_id=customer_id, status__in=OPEN_STATUSES)
         .select_related("team", "assignee")
-        .order_by("-opened_at", "-id")[:limit]
+        .order_by(F("resolution_due").asc(nulls_last=True), "-opened_at", "-id")[:limit]
     )
 
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from khoshnud.cases.access import cases_visible_to
+from khoshnud.cases.selectors import open_cases_of_customer
 from khoshnud.commerce.selectors import orders_of_customer
 from khoshnud.customers.models import Customer, Identity
 from khoshnud.customers.selectors import (
@@ -111,6 +113,9 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "dates": personal_dates_upcoming(customer=customer, today=today),
         "today": today,
         "orders": orders,
+        "open_cases": open_cases_of_customer(
+            cases=cases_visible_to(user=request.user), customer_id=customer.pk
+        ),
         "channel_counts": sorted(
             customer_channel_counts(customer_id=customer.pk).items(), key=lambda kv: -kv[1]
         ),
