@@ -33,3 +33,16 @@ def test_open_cases_on_the_360_follow_the_access_rule(shop: Shop) -> None:
     manager.force_login(shop.manager)
     page = manager.get(f"/customers/{shop.customer.pk}/").content.decode()
     assert "Grinder noise" in page and "Refund please" in page and "Old one" not in page
+
+
+def test_open_cases_in_persian(shop: Shop) -> None:
+    from tests.web.conftest import in_language
+
+    case_open(customer_id=shop.customer.pk, kind="support", channel="phone", subject="صدای آسیاب",
+              opened_at="2026-12-02T14:00:00+03:30")  # fmt: skip
+    agent = Client()
+    agent.force_login(shop.agents["support"])
+    page = in_language(agent, "fa").get(f"/customers/{shop.customer.pk}/").content.decode()
+    assert "پرونده‌های باز" in page and "جدید" in page and "عادی" in page
+    # Resolve by Saturday 14 Azar 1405 (2026-12-05), 10:00 Tehran time, in Persian digits.
+    assert "مهلت حل ۱۴ آذر ۱۴۰۵، ۱۰:۰۰" in page
