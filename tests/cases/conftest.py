@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from khoshnud.accounts.services import staff_create, token_create
 from khoshnud.customers.models import Customer
@@ -17,6 +17,13 @@ from khoshnud.customers.services import customer_create
 from khoshnud.interactions.services import events_ingest
 from khoshnud.language.models import MessageAnalysis
 from khoshnud.ops.demo_data import demo_service_catalog
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """A request in Persian leaves its language active in the thread; later tests expect English."""
+    yield
+    translation.deactivate()
 
 
 @dataclass
