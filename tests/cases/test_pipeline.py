@@ -196,3 +196,25 @@ def test_an_agents_correction_of_the_analysis_wins(shop: Shop, ingest: Ingest) -
     )
     case_open_or_attach(interaction_ids=[msg])
     assert Case.objects.values_list("kind", "priority").get() == ("care", "high")
+
+
+def test_queries_do_not_grow_with_new_cases(shop: Shop, ingest: Ingest) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from khoshnud.customers.services import customer_create
+
+    def run(n: int, tag: str) -> int:
+        ids = []
+        for k in range(n):
+            customer = customer_create(data={"first_name": f"{tag}{k}",
+                                             "identities": {"email": f"{tag}{k}@example.com"}})  # fmt: skip
+            ids += ingest(customer, [(f"{tag}{k}", "email", "inbound",
+                                      "2026-12-02T09:00:00+03:30", "hello")])  # fmt: skip
+            analysed(ids[-1], customer.pk, "support", "negative")
+        with CaptureQueriesContext(connection) as queries:
+            assert case_open_or_attach(interaction_ids=ids) == n
+        return len(queries)
+
+    few, many = run(3, "a"), run(40, "b")
+    assert few == many <= 14

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -165,3 +167,36 @@ def test_service_refuses_a_zero_target_without_writing() -> None:
         service_level_set(kind="support", tier="standard", calendar=calendar,
                           first_response_minutes=0, resolution_minutes=10)  # fmt: skip
     assert not ServiceLevel.objects.exists()
+
+
+def test_changing_hours_and_adding_holidays_all_or_nothing() -> None:
+    from khoshnud.servicelevels.business_time import business_add
+    from khoshnud.servicelevels.selectors import calendar_schedule
+    from khoshnud.servicelevels.services import calendar_set_hours, holiday_add
+
+    calendar = calendar_create(name="c", time_zone="Asia/Tehran", hours=HOURS)
+    kept = list(WorkingHours.objects.values_list("weekday", "start_minute", "end_minute"))
+    with pytest.raises(InputError, match="overlaps"):
+        calendar_set_hours(calendar=calendar, hours=[
+            {"weekday": "sunday", "start": "08:00", "end": "12:00"},
+            {"weekday": "sunday", "start": "11:59", "end": "13:00"},
+        ])  # fmt: skip
+    assert list(WorkingHours.objects.values_list("weekday", "start_minute", "end_minute")) == kept
+    with pytest.raises(InputError, match="does not exist"):
+        holiday_add(calendar=calendar, holiday={"name": "x", "calendar": "jalali", "date": "07-31"})
+    assert not Holiday.objects.exists()
+
+    # Saturdays 08:00–16:00 only; 5 Dec 2026 is a Saturday. A one-off Gregorian holiday on it
+    # moves 60 minutes from Friday 4 Dec to Saturday 12 Dec 09:00.
+    friday = dt.datetime(2026, 12, 4, 12, 0, tzinfo=ZoneInfo("Asia/Tehran"))
+    assert business_add(calendar_schedule(calendar=calendar), friday, 60).day == 5
+    holiday_add(calendar=calendar, holiday={"name": "Stock-take", "date": "2026-12-05"})
+    due = business_add(calendar_schedule(calendar=calendar), friday, 60)
+    assert due.isoformat() == "2026-12-12T09:00:00+03:30"
+    # Split shifts replace the old hours: Saturday 08:00–10:00 and 14:00–24:00.
+    calendar_set_hours(calendar=calendar, hours=[
+        {"weekday": 5, "start": "۰۸:۰۰", "end": "10:00"},
+        {"weekday": "Saturday", "start": "14:00", "end": "24:00"},
+    ])  # fmt: skip
+    due = business_add(calendar_schedule(calendar=calendar), friday, 180)
+    assert due.isoformat() == "2026-12-12T15:00:00+03:30"
