@@ -122,15 +122,19 @@ def _busy(request: HttpRequest, exc: DatabaseBusyError) -> HttpResponse:
 
 
 def _register() -> None:
+    from khoshnud.cases.api import router as cases_router
     from khoshnud.commerce.api import router as commerce_router
     from khoshnud.customers.api import router as customers_router
     from khoshnud.interactions.api import router as interactions_router
     from khoshnud.language.api import router as language_router
+    from khoshnud.servicelevels.api import router as servicelevels_router
 
     api.add_router("/v1/", interactions_router)
     api.add_router("/v1/customers", customers_router)
     api.add_router("/v1/", commerce_router)
     api.add_router("/v1/", language_router)
+    api.add_router("/v1/", cases_router)
+    api.add_router("/v1/", servicelevels_router)
 
 
 _register()

@@ -354,3 +354,51 @@ def retry_transient(work: Callable[[], T], *, attempts: int = 6, base_delay: flo
                 ) from exc
             time.sleep(random.uniform(0, base_delay * 2**attempt))
     raise AssertionError("unreachable")
+
+
+def datetime_adapter() -> Callable[[Any], Any]:
+    """Aware datetime → what the driver takes in ``insert_rows`` (UTC text on SQLite).
+
+    Returns a function, so that a loop over many values asks for the database only once."""
+    adapt = datetime_param()
+    return lambda value: None if value is None else adapt(value)
+
+
+def json_adapter() -> Callable[[Any], Any]:
+    """JSON value → what the driver takes in ``insert_rows``."""
+    if is_postgres():
+        from psycopg.types.json import Jsonb
+
+        return Jsonb
+    import json
+
+    return lambda value: json.dumps(value, ensure_ascii=False)
+
+
+def insert_rows(
+    *, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], returning: str = ""
+) -> list[Any]:
+    """Insert many rows in multi-row statements; with ``returning``, its values in row order.
+
+    Values must be driver-ready (``datetime_adapter``, ``json_adapter``). Django's bulk_create prepares
+    each value through its field (measured: 10 s of an 18 s pipeline step that writes 18k cases
+    and 47k links and events on SQLite); the rows here come from a service that built them
+    from validated data. Row order of RETURNING is what bulk_create relies on too.
+    """
+    if not rows:
+        return []
+    per_statement = max(1, 30000 // len(columns))  # under both databases' parameter limits
+    row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    out: list[Any] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - code, not input
+                + ", ".join([row_marks] * len(chunk))
+                + (f" RETURNING {returning}" if returning else "")
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+            if returning:
+                out.extend(r[0] for r in cursor.fetchall())
+    return out

@@ -9,3 +9,8 @@ from __future__ import annotations
 # New interactions were stored (ingestion API, CSV import, orders, replies, notes). The steps
 # listed in settings.KHOSHNUD_INTERACTION_PIPELINE run, in order, with their ids after commit.
 INTERACTIONS_STORED = "interactions.stored"
+
+# A case's history (cases.CaseEvent.action).
+CASE_OPENED = "case.opened"
+CASE_PRIORITY_RAISED = "case.priority_raised"
+CASE_FIRST_RESPONSE = "case.first_response"

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "khoshnud.commerce",
     "khoshnud.interactions",
     "khoshnud.language",
+    "khoshnud.servicelevels",
+    "khoshnud.cases",
     "khoshnud.channels",
     "khoshnud.ops",
     "khoshnud.web",
@@ -191,7 +193,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("KHOSHNUD_MAX_BODY_BYTES", 10 *
 # entry is called as step(interaction_ids=[...]) by a queued task and must be idempotent.
 KHOSHNUD_INTERACTION_PIPELINE = [
     "khoshnud.language.services.interactions_classify",
+    "khoshnud.cases.services.case_open_or_attach",
 ]
+# Cases (docs/cases.md): the team serving each kind (kind → Team name), and how long after a
+# customer's last message a new one on the same channel still joins the same open case.
+KHOSHNUD_CASE_TEAMS = {"service": "service", "support": "support", "care": "care"}
+KHOSHNUD_CASE_ATTACH_WINDOW_HOURS = int(os.environ.get("KHOSHNUD_CASE_ATTACH_WINDOW_HOURS", "72"))
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",

@@ -20,7 +20,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from khoshnud.accounts.models import ROLE_RANK, Role
 from khoshnud.accounts.services import staff_create, token_create
 from khoshnud.api import api
+from khoshnud.cases.services import case_open
 from khoshnud.customers.services import customer_create
+from khoshnud.ops.demo_data import demo_service_catalog
 from tests.conftest import event
 from tests.web.conftest import analyse, ingester, make_sara
 
@@ -63,6 +65,15 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("post", "/api/v1/orders"): (Role.AGENT, WRITE, 201),
     ("get", "/api/v1/interactions/{interaction_id}/analysis"): (Role.AGENT, READ, 200),
     ("post", "/api/v1/interactions/{interaction_id}/analysis"): (Role.AGENT, WRITE, 200),
+    # An agent works on the cases of their teams' kinds; these callers belong to no team, so
+    # only a manager (who sees every case) succeeds. Team rules: tests/cases/test_api.py.
+    ("post", "/api/v1/cases"): (Role.MANAGER, WRITE, 201),
+    ("get", "/api/v1/cases"): (Role.AGENT, READ, 200),
+    ("get", "/api/v1/cases/{case_id}"): (Role.MANAGER, READ, 200),
+    ("get", "/api/v1/calendars"): (Role.AGENT, READ, 200),
+    ("post", "/api/v1/calendars"): (Role.MANAGER, WRITE, 201),
+    ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
+    ("put", "/api/v1/service-levels"): (Role.MANAGER, WRITE, 200),
 }
 
 # URL name → (method, role, scope, expected success status); the staff web UI.
@@ -120,7 +131,14 @@ def world(db: Any) -> dict[str, Any]:
     )
     interaction_id = ingester(sara)(at=dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC))
     analyse(interaction_id, sara.pk)
-    return {"customer_id": sara.pk, "other_id": other.pk, "interaction_id": interaction_id}
+    demo_service_catalog()  # the "Tehran shop" calendar and its catalog
+    case = case_open(customer_id=sara.pk, kind="support", channel="phone", subject="Grinder")
+    return {
+        "customer_id": sara.pk,
+        "other_id": other.pk,
+        "interaction_id": interaction_id,
+        "case_id": case.pk,
+    }
 
 
 def _client(caller: Caller) -> Client:
@@ -166,6 +184,24 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | Non
             "lines": [{"sku": "GR-1", "quantity": 1}],
         },
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
+        "/api/v1/cases": {
+            "customer_id": w["customer_id"],
+            "kind": "support",
+            "channel": "phone",
+            "subject": "The grinder is loud",
+        },
+        "/api/v1/calendars": {
+            "name": "Shanghai office",
+            "time_zone": "Asia/Shanghai",
+            "hours": [{"weekday": d, "start": "09:00", "end": "18:00"} for d in range(5)],
+        },
+        "/api/v1/service-levels": {
+            "kind": "care",
+            "tier": "key",
+            "calendar": "Tehran shop",
+            "first_response_minutes": 30,
+            "resolution_minutes": 240,
+        },
     }[path]
 
 

@@ -94,4 +94,4 @@ def test_erasure_deletes_the_analyses_and_the_api_stops_serving_them(
     assert client.get(url).status_code == 404
     assert client.get(f"/api/v1/interactions/{other.id}/analysis").status_code == 200
     log = AuditLog.objects.get(action="interaction.erase")
-    assert log.data["erased"] == {"interactions": 1, "analyses": 1}
+    assert log.data["erased"] == {"interactions": 1, "analyses": 1, "cases": 0}

@@ -24,6 +24,20 @@ def analyses_for_interactions(*, interaction_ids: Sequence[int]) -> dict[int, Me
     return found
 
 
+def need_and_sentiment(*, interaction_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(need, sentiment) of each analysed interaction, agents' corrections winning; light
+    enough for the pipeline's steps (no model instances)."""
+    found: dict[int, tuple[str, str]] = {}
+    ids = list(dict.fromkeys(interaction_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows = MessageAnalysis.objects.filter(interaction_id__in=ids[start : start + _CHUNK])
+        for pk, need, fixed_need, sentiment, fixed_sentiment in rows.values_list(
+            "interaction_id", "need", "corrected_need", "sentiment", "corrected_sentiment"
+        ):
+            found[pk] = (fixed_need or need, fixed_sentiment or sentiment)
+    return found
+
+
 def timeline_analyses(*, interaction_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Timeline annotator (settings.KHOSHNUD_TIMELINE_ANNOTATORS): each row's analysis.
 

@@ -46,6 +46,8 @@ from khoshnud.ops.demo_content import (
     ZH_SURNAME,
     ZH_SURNAME_LATIN,
 )
+from khoshnud.servicelevels.selectors import calendar_by_name
+from khoshnud.servicelevels.services import calendar_create, service_level_set
 
 SOURCE = "demo"
 SEED = 1405
@@ -151,6 +153,7 @@ def build_demo(
             for sku, name, cat, tags, price, days in PRODUCTS
         ]
     progress(f"{len(products)} products")
+    demo_service_catalog()
 
     people: list[tuple[Customer, str]] = []
     with transaction.atomic():
@@ -284,6 +287,55 @@ def build_demo(
     return {"customers": len(people), "orders": order_count, "interactions": stored}
 
 
+# The shop's promises (business minutes on the "Tehran shop" calendar): kind → tier →
+# (first response, resolution); live chat answers service questions faster.
+DEMO_TARGETS = {
+    "service": {"standard": (240, 960), "loyal": (120, 720), "key": (60, 480)},
+    "support": {"standard": (120, 480), "loyal": (90, 360), "key": (60, 240)},
+    "care": {"standard": (60, 960), "loyal": (45, 720), "key": (30, 480)},
+}
+DEMO_CHAT_TARGETS = {"standard": (15, 480), "loyal": (10, 360), "key": (5, 240)}
+
+
+def demo_service_catalog() -> None:
+    """The calendar "Tehran shop" and its service catalog (idempotent)."""
+    if calendar_by_name(name="Tehran shop") is not None:
+        return
+    week = ["saturday", "sunday", "monday", "tuesday", "wednesday"]
+    with transaction.atomic():
+        calendar = calendar_create(
+            name="Tehran shop",
+            time_zone="Asia/Tehran",
+            hours=[{"weekday": d, "start": "08:00", "end": "16:00"} for d in week]
+            + [{"weekday": "thursday", "start": "08:00", "end": "12:00"}],
+            holidays=[
+                {"name": "Nowruz", "calendar": Calendar.JALALI, "date": f"01-0{day}"}
+                for day in (1, 2, 3, 4)
+            ]
+            + [
+                {"name": "Sizdah Bedar", "calendar": Calendar.JALALI, "date": "01-13"},
+            ],
+        )
+        for kind, tiers in DEMO_TARGETS.items():
+            for tier, (first, resolution) in tiers.items():
+                service_level_set(
+                    kind=kind,
+                    tier=tier,
+                    calendar=calendar,
+                    first_response_minutes=first,
+                    resolution_minutes=resolution,
+                )
+        for tier, (first, resolution) in DEMO_CHAT_TARGETS.items():
+            service_level_set(
+                kind="service",
+                tier=tier,
+                channel="chat",
+                calendar=calendar,
+                first_response_minutes=first,
+                resolution_minutes=resolution,
+            )
+
+
 def _event(
     customer: Customer,
     uid: str,
@@ -313,4 +365,4 @@ def _event(
     return event
 
 
-__all__ = ["Locale", "build_demo", "demo_exists"]
+__all__ = ["Locale", "build_demo", "demo_exists", "demo_service_catalog"]

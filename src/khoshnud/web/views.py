@@ -23,6 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 from khoshnud.accounts.access import staff_required
 from khoshnud.accounts.models import Scope
 from khoshnud.calendars import input_calendar
+from khoshnud.cases.access import cases_visible_to
+from khoshnud.cases.selectors import open_cases_of_customer
 from khoshnud.commerce.selectors import orders_of_customer
 from khoshnud.customers.models import Customer, Identity
 from khoshnud.customers.selectors import (
@@ -123,6 +125,9 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "dates": personal_dates_upcoming(customer=customer, today=today),
         "today": today,
         "orders": orders,
+        "open_cases": open_cases_of_customer(
+            cases=cases_visible_to(user=request.user), customer_id=customer.pk
+        ),
         "channel_counts": sorted(
             customer_channel_counts(customer_id=customer.pk).items(), key=lambda kv: -kv[1]
         ),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from khoshnud.accounts.models import Role
 from khoshnud.calendars import JALALI_MONTHS, Calendar, format_input_date, input_calendar
+from khoshnud.cases.models import CaseKind, CaseStatus, Priority
 from khoshnud.customers.models import ConsentChannel, DateKind, IdentityKind, Locale, Tier
 from khoshnud.interactions.models import Channel, Direction, InteractionType, JourneyStage
 from khoshnud.language.models import Need, Sentiment
@@ -34,6 +35,9 @@ _CHOICES: dict[str, type[models.TextChoices]] = {
     "date_kind": DateKind,
     "locale": Locale,
     "role": Role,
+    "case_kind": CaseKind,
+    "case_status": CaseStatus,
+    "priority": Priority,
 }
 
 # Languages the analysis pipeline detects, named in the viewer's language.

@@ -1,0 +1,1 @@
+"""Service, support and care cases: the work items an inbound message opens."""

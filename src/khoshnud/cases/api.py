@@ -1,0 +1,118 @@
+"""API for cases: open one by hand, read one, list a customer's cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+
+from khoshnud.accounts.api_auth import require
+from khoshnud.accounts.models import Scope
+from khoshnud.cases.access import access_case, access_case_kind, cases_visible_to
+from khoshnud.cases.models import Case
+from khoshnud.cases.selectors import case_interaction_ids, case_summary
+from khoshnud.cases.services import case_open
+from khoshnud.inputs import InputError
+
+router = Router(tags=["cases"])
+
+
+class CaseIn(Schema):
+    customer_id: int
+    kind: str = Field(..., examples=["support"], description="service, support or care")
+    channel: str = Field(..., examples=["phone"])
+    subject: str = ""
+    opened_at: str | None = Field(
+        None,
+        examples=["2026-12-02T14:00:00+03:30"],
+        description="ISO 8601 with an offset; default now. Due times count from it.",
+    )
+    priority: str = "normal"
+
+
+class CaseOut(Schema):
+    id: int
+    customer_id: int
+    kind: str
+    status: str
+    priority: str
+    team: str | None
+    assignee: str | None
+    channel: str
+    subject: str
+    tags: list[str]
+    time_zone: str = Field(..., description="the business calendar's zone; times carry its offset")
+    opened_at: dt.datetime
+    first_response_due: dt.datetime | None
+    resolution_due: dt.datetime | None
+    first_responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    interaction_ids: list[int]
+
+
+def _out(cases: list[Case]) -> list[dict[str, Any]]:
+    threads = case_interaction_ids(case_ids=[c.pk for c in cases])
+    return [case_summary(c, threads[c.pk]) for c in cases]
+
+
+@router.post("/cases", response={201: CaseOut})
+def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
+    """Open a case by hand (a phone call, a visit). An agent may open only the kinds their
+    team serves; due times come from the service catalog, counted from `opened_at`."""
+    require(request, scope=Scope.WRITE)
+    try:
+        access_case_kind(user=request.user, kind=payload.kind)
+        case = case_open(
+            customer_id=payload.customer_id,
+            kind=payload.kind,
+            channel=payload.channel,
+            subject=payload.subject,
+            opened_at=payload.opened_at,
+            priority=payload.priority,
+            actor=request.user,
+        )
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    except InputError as exc:
+        raise HttpError(422, str(exc)) from None
+    return Status(201, _out([Case.objects.select_related("team", "assignee").get(pk=case.pk)])[0])
+
+
+@router.get("/cases/{case_id}", response=CaseOut)
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """One case with its thread's interaction ids (oldest first)."""
+    require(request, scope=Scope.READ)
+    try:
+        case = access_case(user=request.user, case_id=case_id)
+    except Case.DoesNotExist:
+        raise HttpError(404, f"no case #{case_id}") from None
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    return _out([case])[0]
+
+
+@router.get("/cases", response=list[CaseOut])
+def list_cases(
+    request: HttpRequest,
+    customer_id: int | None = None,
+    status: str = "",
+    kind: str = "",
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The cases you may see, newest first: filter by `customer_id`, `status`, `kind`;
+    `limit` 1–200."""
+    require(request, scope=Scope.READ)
+    if not 1 <= limit <= 200:
+        raise HttpError(422, "limit: must be between 1 and 200")
+    qs = cases_visible_to(user=request.user).select_related("team", "assignee")
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return _out(list(qs.order_by("-opened_at", "-id")[:limit]))

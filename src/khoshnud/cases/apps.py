@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "khoshnud.cases"
+    label = "cases"
+
+    def ready(self) -> None:
+        from khoshnud.cases.models import Case
+        from khoshnud.cases.services import cases_erase_subjects
+        from khoshnud.customers.references import customer_reference_register
+
+        # A merged customer's cases go to the survivor; an erasure blanks their subjects.
+        customer_reference_register(name="cases", model=Case, erase=cases_erase_subjects)

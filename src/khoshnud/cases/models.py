@@ -1,0 +1,127 @@
+"""Cases: a customer's need being worked on, its thread of interactions and its history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from khoshnud.accounts.models import Team
+from khoshnud.customers.models import Customer
+from khoshnud.interactions.models import Channel, Interaction
+from khoshnud.servicelevels.models import ServiceKind, ServiceLevel
+
+CaseKind = ServiceKind  # one vocabulary: the catalog prices the kinds cases carry
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING = "waiting", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# A message attaches to a case in one of these; a resolved or closed case is done.
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
+
+
+class Case(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    kind = models.CharField(_("kind"), max_length=8, choices=CaseKind)
+    status = models.CharField(_("status"), max_length=8, choices=CaseStatus, default=CaseStatus.NEW)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority, default=Priority.NORMAL
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel)
+    subject = models.CharField(_("subject"), max_length=200, blank=True, default="")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    tags = models.JSONField(default=list, blank=True)
+    # When the opening message occurred (not when the row was written): SLA clocks count from it.
+    opened_at = models.DateTimeField(_("opened at"))
+    # The latest inbound message of the thread: the attach window is measured from it.
+    last_message_at = models.DateTimeField()
+    service_level = models.ForeignKey(
+        ServiceLevel, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    # The business calendar's zone when the case opened; its times are shown in it.
+    time_zone = models.CharField(max_length=64)
+    first_response_due = models.DateTimeField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "channel", "status"], name="case_customer_open"),
+            models.Index(fields=["team", "status", "resolution_due"], name="case_team_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.status}"
+
+
+class ThreadRole(models.TextChoices):
+    OPENING = "opening", _("Opening message")
+    INBOUND = "inbound", _("Customer message")
+    REPLY = "reply", _("Reply")
+    NOTE = "note", _("Internal note")
+
+
+class CaseInteraction(models.Model):
+    """An interaction in a case's thread. An interaction belongs to one case at most: this is
+    what makes attaching idempotent. The log itself knows nothing of cases."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
+    interaction = models.OneToOneField(
+        Interaction, on_delete=models.DO_NOTHING, db_constraint=False, related_name="case_link"
+    )
+    role = models.CharField(max_length=8, choices=ThreadRole)
+    attached_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "interaction"]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} ← interaction {self.interaction_id}"
+
+
+class CaseEvent(models.Model):
+    """One change of a case: who (None for the pipeline), what (from → to), when and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=32)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: {self.action}"

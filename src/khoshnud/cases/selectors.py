@@ -1,0 +1,82 @@
+"""Reads of cases: the team serving a kind, a customer's cases, a case's thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import F, QuerySet
+
+from khoshnud.accounts.models import Team
+from khoshnud.cases.models import OPEN_STATUSES, Case, CaseInteraction
+
+
+def teams_by_kind() -> dict[str, Team]:
+    """kind → Team, from ``settings.KHOSHNUD_CASE_TEAMS`` (kind → team name); one query.
+
+    A kind whose team does not exist is missing: its cases get no team, and only managers
+    see them.
+    """
+    names: dict[str, str] = settings.KHOSHNUD_CASE_TEAMS
+    teams = {t.name: t for t in Team.objects.filter(name__in=set(names.values()))}
+    return {kind: teams[name] for kind, name in names.items() if name in teams}
+
+
+def team_for_kind(*, kind: str) -> Team | None:
+    return teams_by_kind().get(kind)
+
+
+def case_interaction_ids(*, case_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The thread of each case as interaction ids in the order they occurred (one query)."""
+    out: dict[int, list[int]] = {pk: [] for pk in case_ids}
+    rows = (
+        CaseInteraction.objects.filter(case_id__in=list(case_ids))
+        .order_by("case_id", "interaction__occurred_at", "interaction_id")
+        .values_list("case_id", "interaction_id")
+    )
+    for case_id, interaction_id in rows:
+        out[case_id].append(interaction_id)
+    return out
+
+
+def open_cases_of_customer(
+    *, cases: QuerySet[Case], customer_id: int, limit: int = 20
+) -> list[Case]:
+    """A customer's open cases (new, open, waiting) among ``cases`` (already filtered by
+    ``access.cases_visible_to``), most urgent due first, for the customer 360."""
+    return list(
+        cases.filter(customer_id=customer_id, status__in=OPEN_STATUSES)
+        .select_related("team", "assignee")
+        .order_by(F("resolution_due").asc(nulls_last=True), "-opened_at", "-id")[:limit]
+    )
+
+
+def case_local(case: Case, moment: dt.datetime | None) -> dt.datetime | None:
+    """A case's time in its business calendar's zone (ISO 8601 then carries that offset)."""
+    return None if moment is None else moment.astimezone(ZoneInfo(case.time_zone))
+
+
+def case_summary(case: Case, interaction_ids: list[int]) -> dict[str, Any]:
+    """The public shape of a case (API and UI)."""
+    return {
+        "id": case.pk,
+        "customer_id": case.customer_id,
+        "kind": case.kind,
+        "status": case.status,
+        "priority": case.priority,
+        "team": case.team.name if case.team_id and case.team else None,
+        "assignee": case.assignee.get_username() if case.assignee_id and case.assignee else None,
+        "channel": case.channel,
+        "subject": case.subject,
+        "tags": list(case.tags),
+        "time_zone": case.time_zone,
+        "opened_at": case_local(case, case.opened_at),
+        "first_response_due": case_local(case, case.first_response_due),
+        "resolution_due": case_local(case, case.resolution_due),
+        "first_responded_at": case_local(case, case.first_responded_at),
+        "resolved_at": case_local(case, case.resolved_at),
+        "interaction_ids": interaction_ids,
+    }

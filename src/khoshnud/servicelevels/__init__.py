@@ -1,0 +1,1 @@
+"""The service catalog: business calendars and the first-response / resolution targets."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ServiceLevelsConfig(AppConfig):
+    name = "khoshnud.servicelevels"
+    label = "servicelevels"

@@ -1,0 +1,202 @@
+"""Business-time arithmetic as pure functions: no database, no settings.
+
+A ``Schedule`` is a time zone, working intervals per weekday (split shifts allowed) and holidays
+kept in their own calendar (Jalali, Chinese lunar, Gregorian; recurring or one-off). Working
+hours are wall-clock times in the zone, so a business day across a daylight-saving change is
+as long as the clock says it is (a 00:00–24:00 day in London on the last Sunday of March lasts
+23 hours): every interval is turned into two aware instants with ``zoneinfo`` and all sums are
+done on those instants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from khoshnud.calendars import Calendar, CalendarDate, CalendarDateError, to_gregorian
+
+DAY_MINUTES = 24 * 60
+# A schedule whose next working minute is further away than this is a configuration mistake
+# (every day a holiday); stop instead of looping for ever.
+MAX_DAYS = 3660
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be used (unknown zone, bad hours, no working time at all)."""
+
+
+@dataclass(frozen=True)
+class HolidayRule:
+    """A day off in its own calendar; ``year`` None means every year."""
+
+    calendar: str
+    month: int
+    day: int
+    year: int | None = None
+    leap_month: bool = False
+
+
+def zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"unknown time zone {name!r} (use an IANA name such as Asia/Tehran)"
+        ) from None
+
+
+def check_intervals(weekday: int, intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted intervals in minutes of the day; raises ScheduleError on reversed or overlapping ones."""
+    ordered = sorted(intervals)
+    name = WEEKDAYS[weekday]
+    for start, end in ordered:
+        if not 0 <= start < DAY_MINUTES or not 0 < end <= DAY_MINUTES:
+            raise ScheduleError(f"{name}: hours must lie within 00:00–24:00")
+        if end <= start:
+            raise ScheduleError(f"{name}: {_hm(start)}–{_hm(end)} ends before it starts")
+    for (s1, e1), (s2, e2) in itertools.pairwise(ordered):
+        if s2 < e1:
+            raise ScheduleError(f"{name}: {_hm(s1)}–{_hm(e1)} overlaps {_hm(s2)}–{_hm(e2)}")
+    return ordered
+
+
+def _hm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def holiday_dates(rule: HolidayRule, year: int) -> list[dt.date]:
+    """The Gregorian days of ``year`` on which ``rule`` falls (none when it does not occur).
+
+    A recurring day missing in some year (30 Esfand outside leap years, a lunar 30th) is simply
+    not a holiday that year. A recurring lunar date falls in the ordinary month of its number.
+    """
+    if rule.year is not None:
+        try:
+            day = to_gregorian(
+                CalendarDate(rule.calendar, rule.year, rule.month, rule.day, rule.leap_month)
+            )
+        except (CalendarDateError, ValueError, OverflowError):
+            return []
+        return [day] if day.year == year else []
+    candidates = {
+        Calendar.GREGORIAN: (year,),
+        Calendar.JALALI: (year - 622, year - 621),
+        Calendar.CHINESE: (year - 1, year),
+    }[Calendar(rule.calendar)]
+    found = []
+    for own_year in candidates:
+        try:
+            day = to_gregorian(CalendarDate(rule.calendar, own_year, rule.month, rule.day))
+        except (CalendarDateError, ValueError, OverflowError):
+            continue
+        if day.year == year:
+            found.append(day)
+    return found
+
+
+class Schedule:
+    """Working time of one business calendar. Immutable; holiday years are computed on demand."""
+
+    def __init__(
+        self,
+        *,
+        time_zone: str,
+        hours: Mapping[int, Sequence[tuple[int, int]]],
+        holidays: Sequence[HolidayRule] = (),
+    ) -> None:
+        self.time_zone = time_zone
+        self.zone = zone_of(time_zone)
+        self.hours: tuple[tuple[tuple[int, int], ...], ...] = tuple(
+            tuple(check_intervals(d, hours.get(d, ()))) for d in range(7)
+        )
+        if not any(self.hours):
+            raise ScheduleError("the calendar has no working hours on any day")
+        self.holidays = tuple(holidays)
+        self._holiday_years: dict[int, frozenset[dt.date]] = {}
+
+    def is_holiday(self, day: dt.date) -> bool:
+        days = self._holiday_years.get(day.year)
+        if days is None:
+            days = frozenset(d for rule in self.holidays for d in holiday_dates(rule, day.year))
+            self._holiday_years[day.year] = days
+        return day in days
+
+    def _instant(self, day: dt.date, minute: int) -> dt.datetime:
+        if minute == DAY_MINUTES:
+            day, minute = day + dt.timedelta(days=1), 0
+        local = dt.datetime(
+            day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=self.zone
+        )
+        return local.astimezone(dt.UTC)
+
+    def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The working intervals of a local day as UTC instants (empty on a holiday)."""
+        if self.is_holiday(day):
+            return []
+        return [
+            (self._instant(day, s), self._instant(day, e)) for s, e in self.hours[day.weekday()]
+        ]
+
+    def _from(self, moment: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Working intervals that end after ``moment``, in order, clipped to start at it."""
+        day = moment.astimezone(self.zone).date()
+        for _ in range(MAX_DAYS):
+            for start, end in self.intervals(day):
+                if end > moment:
+                    yield max(start, moment), end
+            day += dt.timedelta(days=1)
+        raise ScheduleError(f"no working time within {MAX_DAYS} days of {moment.isoformat()}")
+
+
+def _aware(moment: dt.datetime, name: str) -> dt.datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ScheduleError(f"{name} must be an aware date-time (with a time zone)")
+    return moment.astimezone(dt.UTC)
+
+
+def business_add(schedule: Schedule, start: dt.datetime, minutes: int) -> dt.datetime:
+    """The moment ``minutes`` business minutes after ``start``, in the schedule's zone.
+
+    Counting starts at the next working minute (a case opened on a Friday evening starts
+    Saturday 08:00). A target that is used up exactly at the end of an interval is due then
+    (16:00 Wednesday), not at the next opening. ``minutes`` 0 returns ``start`` itself.
+    """
+    if minutes < 0:
+        raise ScheduleError("minutes must be zero or more")
+    moment = _aware(start, "start")
+    if minutes == 0:
+        return moment.astimezone(schedule.zone)
+    left = dt.timedelta(minutes=minutes)
+    for begin, end in schedule._from(moment):
+        span = end - begin
+        if left <= span:
+            return (begin + left).astimezone(schedule.zone)
+        left -= span
+    raise AssertionError("unreachable")  # pragma: no cover - _from raises first
+
+
+def business_duration(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """Working time between two moments (negative when ``end`` is before ``start``)."""
+    a, b = _aware(start, "start"), _aware(end, "end")
+    if b < a:
+        return -business_duration(schedule, b, a)
+    total = dt.timedelta(0)
+    day = a.astimezone(schedule.zone).date()
+    last = b.astimezone(schedule.zone).date()
+    while day <= last:
+        for begin, finish in schedule.intervals(day):
+            lo, hi = max(begin, a), min(finish, b)
+            if hi > lo:
+                total += hi - lo
+        day += dt.timedelta(days=1)
+    return total
+
+
+def business_minutes_between(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> float:
+    """Business minutes between two moments (fractional when they are not whole minutes)."""
+    return business_duration(schedule, start, end).total_seconds() / 60

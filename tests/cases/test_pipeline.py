@@ -1,0 +1,220 @@
+"""The pipeline step: inbound messages open or join cases; replies stamp the first response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from khoshnud.cases.models import Case, CaseEvent, CaseInteraction
+from khoshnud.cases.services import case_open_or_attach
+from khoshnud.interactions.models import Interaction
+from khoshnud.interactions.services import events_ingest
+from khoshnud.language.selectors import analyses_for_interactions
+from tests.cases.conftest import Shop, analysed
+
+pytestmark = pytest.mark.django_db
+Ingest = Callable[..., list[int]]
+
+
+def snapshot() -> tuple[list[Any], list[Any], list[Any]]:
+    return (
+        list(Case.objects.order_by("id").values()),
+        list(CaseInteraction.objects.order_by("interaction_id").values("case_id", "interaction_id", "role")),
+        list(CaseEvent.objects.order_by("id").values("case_id", "action", "changes")),
+    )  # fmt: skip
+
+
+def test_a_support_message_opens_a_case_due_from_its_occurred_at(
+    shop: Shop, ingest: Ingest
+) -> None:
+    [msg] = ingest(shop.customer, [("m1", "email", "inbound", "2026-12-02T14:00:00+03:30",
+                                    "My grinder stopped working")])  # fmt: skip
+    analysed(msg, shop.customer.pk, "support")
+    assert case_open_or_attach(interaction_ids=[msg]) == 1
+    case = Case.objects.get()
+    assert (case.kind, case.priority, case.status, case.channel) == (
+        "support",
+        "normal",
+        "new",
+        "email",
+    )
+    assert case.team is not None and case.team.name == "support"
+    assert case.subject == "My grinder stopped working"
+    assert case.first_response_due.isoformat() == "2026-12-02T12:30:00+00:00"  # 16:00 Tehran
+    assert case.resolution_due.isoformat() == "2026-12-05T06:30:00+00:00"  # Sat 10:00 Tehran
+    assert list(case.links.values_list("interaction_id", "role")) == [(msg, "opening")]
+
+
+def test_running_twice_attaches_once(shop: Shop, ingest: Ingest) -> None:
+    ids = ingest(shop.customer, [
+        ("a", "email", "inbound", "2026-12-02T09:00:00+03:30", "price of the grinder?"),
+        ("b", "email", "outbound", "2026-12-02T09:30:00+03:30", "It is 120 USD."),
+        ("c", "email", "inbound", "2026-12-02T10:00:00+03:30", "thanks, and delivery?"),
+    ])  # fmt: skip
+    for pk in (ids[0], ids[2]):
+        analysed(pk, shop.customer.pk, "service")
+    assert case_open_or_attach(interaction_ids=ids) == 3
+    first = snapshot()
+    assert case_open_or_attach(interaction_ids=ids) == 0
+    assert case_open_or_attach(interaction_ids=list(reversed(ids)) + ids) == 0
+    assert snapshot() == first
+    case = Case.objects.get()
+    assert list(case.links.order_by("interaction_id").values_list("role", flat=True)) == [
+        "opening", "reply", "inbound"
+    ]  # fmt: skip
+    assert case.first_responded_at.isoformat() == "2026-12-02T06:00:00+00:00"  # 09:30 Tehran
+    assert case.last_message_at.isoformat() == "2026-12-02T06:30:00+00:00"  # 10:00 Tehran
+
+
+def test_window_and_channel_decide_attach_or_open(
+    shop: Shop, ingest: Ingest, settings: Any
+) -> None:
+    settings.KHOSHNUD_CASE_ATTACH_WINDOW_HOURS = 72
+    ids = ingest(shop.customer, [
+        ("1", "email", "inbound", "2026-12-01T09:00:00+03:30", "q1"),
+        ("2", "email", "inbound", "2026-12-04T08:59:00+03:30", "q2: 71 h 59 min later"),
+        ("3", "telegram", "inbound", "2026-12-04T09:00:00+03:30", "q3 on another channel"),
+        ("4", "email", "inbound", "2026-12-07T09:00:00+03:30", "q4: 72 h 1 min after q2"),
+    ])  # fmt: skip
+    case_open_or_attach(interaction_ids=ids)
+    threads = [list(c.links.order_by("interaction_id").values_list("interaction_id", flat=True))
+               for c in Case.objects.order_by("opened_at")]  # fmt: skip
+    assert threads == [[ids[0], ids[1]], [ids[2]], [ids[3]]]
+    # Without analyses the kind is service (a need of "other") and the priority normal.
+    assert set(Case.objects.values_list("kind", "priority")) == {("service", "normal")}
+
+
+def test_a_resolved_case_is_not_reopened_by_a_new_message(shop: Shop, ingest: Ingest) -> None:
+    [a] = ingest(shop.customer, [("a", "email", "inbound", "2026-12-02T09:00:00+03:30", "hi")])
+    case_open_or_attach(interaction_ids=[a])
+    Case.objects.update(status="resolved")
+    [b] = ingest(shop.customer, [("b", "email", "inbound", "2026-12-02T10:00:00+03:30", "again")])
+    case_open_or_attach(interaction_ids=[b])
+    assert Case.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("need", "sentiment", "kind", "priority", "team"),
+    [
+        ("service", "neutral", "service", "normal", "service"),
+        ("support", "negative", "support", "high", "support"),
+        ("care", "negative", "care", "high", "care"),
+        ("care", "positive", "care", "normal", "care"),
+        ("other", "neutral", "service", "normal", "service"),
+    ],
+)
+def test_kind_and_priority_come_from_the_analysis(
+    shop: Shop, ingest: Ingest, need: str, sentiment: str, kind: str, priority: str, team: str
+) -> None:
+    [msg] = ingest(shop.customer, [("m", "chat", "inbound", "2026-12-02T09:00:00+03:30", "text")])
+    analysed(msg, shop.customer.pk, need, sentiment)
+    case_open_or_attach(interaction_ids=[msg])
+    case = Case.objects.select_related("team").get()
+    assert (case.kind, case.priority, case.team.name if case.team else None) == (
+        kind,
+        priority,
+        team,
+    )
+
+
+def test_a_negative_message_raises_an_open_cases_priority_once(shop: Shop, ingest: Ingest) -> None:
+    ids = ingest(shop.customer, [
+        ("a", "email", "inbound", "2026-12-02T09:00:00+03:30", "where is my order"),
+        ("b", "email", "inbound", "2026-12-02T11:00:00+03:30", "still nothing, this is awful"),
+        ("c", "email", "inbound", "2026-12-02T12:00:00+03:30", "awful, awful"),
+    ])  # fmt: skip
+    analysed(ids[0], shop.customer.pk, "service", "neutral")
+    analysed(ids[1], shop.customer.pk, "care", "negative")
+    analysed(ids[2], shop.customer.pk, "care", "negative")
+    case_open_or_attach(interaction_ids=ids)
+    case = Case.objects.get()
+    # The kind stays what the opening message made it (a hand-off is a person's decision).
+    assert (case.kind, case.priority) == ("service", "high")
+    raised = CaseEvent.objects.filter(case=case, action="case.priority_raised")
+    assert [(e.changes, e.reason) for e in raised] == [
+        ({"priority": {"from": "normal", "to": "high"}}, f"negative message {ids[1]}")
+    ]
+
+
+def test_a_reply_before_the_case_or_on_another_channel_is_not_attached(
+    shop: Shop, ingest: Ingest
+) -> None:
+    ids = ingest(shop.customer, [
+        ("r0", "email", "outbound", "2026-12-02T08:00:00+03:30", "newsletter-like message"),
+        ("a", "email", "inbound", "2026-12-02T09:00:00+03:30", "question"),
+        ("r1", "sms", "outbound", "2026-12-02T09:10:00+03:30", "reply by sms"),
+    ])  # fmt: skip
+    case_open_or_attach(interaction_ids=ids)
+    case = Case.objects.get()
+    assert list(case.links.values_list("interaction_id", flat=True)) == [ids[1]]
+    assert case.first_responded_at is None
+
+
+def test_erased_and_non_message_interactions_open_nothing(shop: Shop, ingest: Ingest) -> None:
+    [msg] = ingest(shop.customer, [("a", "email", "inbound", "2026-12-02T09:00:00+03:30", "x")])
+    Interaction.objects.filter(pk=msg)._erase_update(erased_at="2026-12-03T00:00:00Z")
+    results = events_ingest(events=[{
+        "source": "test", "external_id": "p", "channel": "web", "direction": "inbound",
+        "type": "survey_answer", "occurred_at": "2026-12-02T09:00:00+03:30", "text": "9/10",
+        "customer": {"id": shop.customer.pk},
+    }])  # fmt: skip
+    assert case_open_or_attach(interaction_ids=[msg, results[0].id or 0]) == 0
+    assert not Case.objects.exists()
+
+
+def test_the_real_pipeline_classifies_then_opens_a_case(
+    shop: Shop, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.KHOSHNUD_INTERACTION_PIPELINE = [
+        "khoshnud.language.services.interactions_classify",
+        "khoshnud.cases.services.case_open_or_attach",
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        [result] = events_ingest(events=[{
+            "source": "test", "external_id": "x", "channel": "email", "direction": "inbound",
+            "type": "message", "occurred_at": "2026-12-02T14:00:00+03:30",
+            "text": "The espresso machine is leaking water, how do I fix it?",
+            "customer": {"id": shop.customer.pk},
+        }])  # fmt: skip
+    assert result.id is not None
+    analysis = analyses_for_interactions(interaction_ids=[result.id])[result.id]
+    case = Case.objects.get()
+    expected_kind = {"other": "service"}.get(analysis.final_need, analysis.final_need)
+    assert case.kind == expected_kind
+    assert case.links.get().interaction_id == result.id
+
+
+def test_an_agents_correction_of_the_analysis_wins(shop: Shop, ingest: Ingest) -> None:
+    from khoshnud.language.models import MessageAnalysis
+
+    [msg] = ingest(shop.customer, [("m", "email", "inbound", "2026-12-02T09:00:00+03:30", "x")])
+    analysed(msg, shop.customer.pk, "support", "neutral")
+    MessageAnalysis.objects.filter(pk=msg).update(
+        corrected_need="care", corrected_sentiment="negative"
+    )
+    case_open_or_attach(interaction_ids=[msg])
+    assert Case.objects.values_list("kind", "priority").get() == ("care", "high")
+
+
+def test_queries_do_not_grow_with_new_cases(shop: Shop, ingest: Ingest) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from khoshnud.customers.services import customer_create
+
+    def run(n: int, tag: str) -> int:
+        ids = []
+        for k in range(n):
+            customer = customer_create(data={"first_name": f"{tag}{k}",
+                                             "identities": {"email": f"{tag}{k}@example.com"}})  # fmt: skip
+            ids += ingest(customer, [(f"{tag}{k}", "email", "inbound",
+                                      "2026-12-02T09:00:00+03:30", "hello")])  # fmt: skip
+            analysed(ids[-1], customer.pk, "support", "negative")
+        with CaptureQueriesContext(connection) as queries:
+            assert case_open_or_attach(interaction_ids=ids) == n
+        return len(queries)
+
+    few, many = run(3, "a"), run(40, "b")
+    assert few == many <= 14
