@@ -324,8 +324,8 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, IntegrityError):
         # A unique key written by a concurrent transaction between our read and our insert.
-        cause = exc.__cause__
-        return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(exc)
+        # (SQLite runs one writer at a time: there, a unique violation is no race.)
+        return getattr(exc.__cause__, "sqlstate", None) == "23505"
     if isinstance(exc, OperationalError):
         cause = exc.__cause__
         if getattr(cause, "sqlstate", None) in _TRANSIENT_SQLSTATES:
