@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
@@ -264,7 +265,7 @@ def interactions_insert(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str, i
 
     Returns (source, external_id, id, customer_id) of each row stored.
     """
-    ordered = sorted(rows, key=lambda row: (row[9], row[10]))  # (source, external_id)
+    ordered = sorted(rows, key=itemgetter(9, 10))  # (source, external_id)
     return insert_skipping_conflicts(  # type: ignore[return-value]
         table=INTERACTION_TABLE,
         columns=INTERACTION_COLUMNS,
@@ -279,7 +280,7 @@ def identities_insert(rows: Sequence[Sequence[Any]]) -> set[tuple[str, str]]:
 
     Returns the (kind, value) pairs stored. Sorted by key (see insert_skipping_conflicts).
     """
-    ordered = sorted(rows, key=lambda row: (row[1], row[2]))
+    ordered = sorted(rows, key=itemgetter(1, 2))  # (kind, value)
     returned = insert_skipping_conflicts(
         table=IDENTITY_TABLE,
         columns=IDENTITY_COLUMNS,
@@ -323,8 +324,8 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, IntegrityError):
         # A unique key written by a concurrent transaction between our read and our insert.
-        cause = exc.__cause__
-        return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(exc)
+        # (SQLite runs one writer at a time: there, a unique violation is no race.)
+        return getattr(exc.__cause__, "sqlstate", None) == "23505"
     if isinstance(exc, OperationalError):
         cause = exc.__cause__
         if getattr(cause, "sqlstate", None) in _TRANSIENT_SQLSTATES:

@@ -88,10 +88,13 @@ def test_erasure_deletes_the_analyses_and_the_api_stops_serving_them(
     client = api_client()
     url = f"/api/v1/interactions/{mine.id}/analysis"
     assert client.get(url).status_code == 200
+    timeline = f"/api/v1/customers/{mine.customer_id}/timeline"
+    assert client.get(timeline).json()["items"][0]["analysis"]["need"] == "service"
     count = interaction_erase(customer_id=mine.customer_id, reason="request", actor=None)
     assert count == 1
     assert list(MessageAnalysis.objects.values_list("interaction_id", flat=True)) == [other.id]
     assert client.get(url).status_code == 404
+    assert client.get(timeline).json()["items"][0]["analysis"] is None
     assert client.get(f"/api/v1/interactions/{other.id}/analysis").status_code == 200
     log = AuditLog.objects.get(action="interaction.erase")
     assert log.data["erased"] == {"interactions": 1, "analyses": 1, "cases": 0}

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import IntegrityError, OperationalError, connection
 
 from khoshnud.db import DatabaseBusyError, is_transient
 from khoshnud.interactions.models import Interaction
@@ -45,6 +45,11 @@ def test_transient_errors_are_told_apart() -> None:
     assert is_transient(deadlock) and is_transient(serialization)
     assert is_transient(OperationalError("database is locked"))
     assert not is_transient(OperationalError("no such table: x"))
+    unique_race = IntegrityError("duplicate key value violates unique constraint")
+    unique_race.__cause__ = psycopg.errors.UniqueViolation()
+    assert is_transient(unique_race)
+    assert not is_transient(IntegrityError("NOT NULL constraint failed: x.y"))
+    assert not is_transient(IntegrityError("UNIQUE constraint failed: x.y"))  # SQLite: no race
 
 
 def test_a_deadlock_is_retried_and_the_batch_stored_once() -> None:

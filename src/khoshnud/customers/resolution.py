@@ -96,7 +96,11 @@ def customers_resolve(*, references: Sequence[CustomerReference]) -> list[Resolv
             else:
                 results[index] = Resolved(None, f"unknown customer id {ref.customer_id}")
             continue
-        match = next((owner[p] for p in ref.identities if p in owner), None)
+        match = None
+        for pair in ref.identities:  # a loop, not next(generator): this runs per event
+            match = owner.get(pair)
+            if match is not None:
+                break
         if match is not None:
             results[index] = Resolved(match)
             for pair in ref.identities:
@@ -104,7 +108,11 @@ def customers_resolve(*, references: Sequence[CustomerReference]) -> list[Resolv
                     owner[pair] = match
                     claims.append((match, *pair))
             continue
-        created = next((pending[p] for p in ref.identities if p in pending), None)
+        created = None
+        for pair in ref.identities:
+            created = pending.get(pair)
+            if created is not None:
+                break
         if created is None:
             try:
                 created = Customer(**clean_profile(ref.profile))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import QuerySet
 
 from khoshnud.db import INTERACTION_SELECT, timeline_rows
@@ -87,13 +87,24 @@ def _converters(vendor: str) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """(column index, convert) for the fields whose values the ORM converts on this database
     (JSON text → dict, SQLite's datetime text → aware datetime, ...)."""
     assert [f.column for f in Interaction._meta.concrete_fields] == list(INTERACTION_SELECT)
-    out = []
+    out: list[tuple[int, Callable[[Any], Any]]] = []
     for index, field in enumerate(Interaction._meta.concrete_fields):
+        if vendor == "sqlite" and isinstance(field, models.DateTimeField):
+            # Django's converter parses with a regular expression; SQLite's text is ISO 8601.
+            out.append((index, _sqlite_datetime))
+            continue
         column = field.get_col(Interaction._meta.db_table)
         found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
         for convert in found:
             out.append((index, _bind(convert, column)))
     return tuple(out)
+
+
+def _sqlite_datetime(value: Any) -> dt.datetime | None:
+    """SQLite stores an aware datetime as naive UTC text ("2026-11-20 06:00:00[.ffffff]")."""
+    if value is None or isinstance(value, dt.datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
 
 def _bind(convert: Callable[..., Any], column: Any) -> Callable[[Any], Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from khoshnud.channels.csv_import import KINDS, ImportError_, import_csv
+from khoshnud.db import DatabaseBusyError
 
 
 class Command(BaseCommand):
@@ -30,6 +31,8 @@ class Command(BaseCommand):
         try:
             with path.open(encoding="utf-8-sig", newline="") as stream:
                 report = import_csv(stream, options["kind"], progress=not options["no_progress"])
+        except DatabaseBusyError as exc:
+            raise CommandError(f"{exc}; nothing was imported") from None
         except UnicodeDecodeError as exc:
             raise CommandError(f"{path} is not UTF-8 text ({exc.reason})") from None
         except ImportError_ as exc:
