@@ -1,0 +1,145 @@
+"""A real ``khoshnud worker`` killed mid-task and cut off from its database, on PostgreSQL.
+
+Every message must end up classified exactly once: none lost, none analysed twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from khoshnud.ops.models import WorkerHeartbeat
+from tests.ops.worker_harness import (
+    classification_counts,
+    ingest_messages,
+    kill_group,
+    wait_for,
+    worker_process,
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="a worker process needs a database it shares with the test; SQLite's test "
+        "database lives in the test's memory (and pg_terminate_backend is PostgreSQL's)",
+    ),
+]
+
+
+def _all_done() -> bool:
+    return not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+
+def _running_task() -> DBTaskResult | None:
+    return DBTaskResult.objects.running().first()
+
+
+def test_a_task_whose_worker_was_killed_is_reclaimed_and_every_message_classified_once(
+    tmp_path: Path,
+) -> None:
+    ids = ingest_messages(1200, batch=300)  # four pipeline tasks
+    assert DBTaskResult.objects.count() == 4
+    log = tmp_path / "worker.log"
+
+    with worker_process(log) as first:
+        running = wait_for(_running_task, 90, "the first worker to start a task", log)
+        claimant = WorkerHeartbeat.objects.get(worker_id=running.worker_ids[-1])
+        os.kill(claimant.pid, signal.SIGKILL)  # the process running the task…
+        kill_group(first)  # …and its supervisor: nothing of the first worker is left
+
+    stuck = DBTaskResult.objects.get(pk=running.pk)
+    assert stuck.status == "RUNNING"  # killed mid-task: nobody will finish it
+    assert stuck.worker_ids == running.worker_ids
+
+    with worker_process(log):
+        wait_for(_all_done, 90, "every task to succeed", log)
+
+    reclaimed = DBTaskResult.objects.get(pk=running.pk)
+    assert len(reclaimed.worker_ids) == 2  # claimed by the killed worker, then by the new one
+    assert reclaimed.worker_ids[0] == running.worker_ids[0]
+    assert "back in the queue" in log.read_text()
+    counts = classification_counts(ids)
+    print(f"\nkill -9 mid-task: {counts}")
+    assert counts == {"messages": 1200, "classified": 1200, "lost": 0, "duplicated": 0}
+
+
+def _terminate_other_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_the_worker_survives_terminated_connections_and_finishes_exactly_once(
+    tmp_path: Path,
+) -> None:
+    ids = ingest_messages(1000, batch=250)  # four tasks
+    log = tmp_path / "worker.log"
+    with worker_process(log) as worker:
+        first = wait_for(_running_task, 90, "the worker to start a task", log)
+        terminated = _terminate_other_connections()
+        assert terminated >= 1
+        # Again while it recovers or runs the next task, then once more while idle-waiting.
+        time.sleep(1.5)
+        terminated += _terminate_other_connections()
+        wait_for(_all_done, 90, "every task to succeed after the connections were cut", log)
+        terminated += _terminate_other_connections()
+        time.sleep(1.5)
+        assert worker.poll() is None  # the supervisor is still there…
+        alive = WorkerHeartbeat.objects.filter(worker_id=first.worker_ids[-1]).get()
+        os.kill(alive.pid, 0)  # …and so is the very worker process that lost its connections
+
+    log_text = log.read_text()
+    assert "database error" in log_text and "reconnecting" in log_text
+    assert "restarting" not in log_text  # it recovered by itself; nobody restarted it
+    assert not DBTaskResult.objects.filter(status="FAILED").exists()
+    workers = {
+        w for ids_ in DBTaskResult.objects.values_list("worker_ids", flat=True) for w in ids_
+    }
+    assert workers == {first.worker_ids[-1]}
+    counts = classification_counts(ids)
+    print(f"\n{terminated} connections terminated: {counts}")
+    assert counts == {"messages": 1000, "classified": 1000, "lost": 0, "duplicated": 0}
+
+
+def test_the_supervisor_restarts_a_worker_that_dies_and_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    ids = ingest_messages(600, batch=300)
+    log = tmp_path / "worker.log"
+    with worker_process(log) as supervisor:
+        running = wait_for(_running_task, 90, "the worker to start a task", log)
+        victim = WorkerHeartbeat.objects.get(worker_id=running.worker_ids[-1]).pid
+        os.kill(victim, signal.SIGKILL)
+        wait_for(_all_done, 90, "the restarted worker to finish every task", log)
+        pids = set(WorkerHeartbeat.objects.values_list("pid", flat=True))
+        assert len(pids - {victim}) == 1  # a new worker process did the rest
+
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(timeout=30) == 0
+        (child,) = pids - {victim}
+        wait_for(lambda: not _alive(child), 10, "the worker child to stop with its supervisor")
+
+    assert "exited with signal SIGKILL" in log.read_text()
+    counts = classification_counts(ids)
+    assert counts == {"messages": 600, "classified": 600, "lost": 0, "duplicated": 0}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by a parent that is gone) counts as stopped.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
