@@ -121,7 +121,7 @@ class Supervisor:
         delay = min(self.max_delay, self.first_delay * 2 ** max(0, child.quick_failures - 1))
         self.say(
             f"{child.name} (pid {child.process.pid}) exited with {_describe(code)} after "
-            f"{uptime:.1f}s; restarting in {delay:.0f}s"
+            f"{uptime:.1f}s; restarting in {delay:g}s"
         )
         child.process = None
         child.restart_at = now + delay
