@@ -18,6 +18,7 @@ COMMANDS = {
     "token": "token",
     "user": "user",
     "language": "language",
+    "pipeline": "pipeline",
     "migrate": "migrate",
 }
 
@@ -30,7 +31,9 @@ commands:
   import      import customers, products, orders or interactions from CSV
   token       create, list or revoke API tokens
   user        create staff users with a role
-  language    train / eval / analyse the offline language models
+  language    train / eval / analyse the offline language models; `language backfill`
+              classifies what was missed (the language steps of `pipeline backfill`)
+  pipeline    backfill: hand each pipeline step the interactions it has not handled
   bench       run a benchmark: ingest, timeline, language
   migrate     create or update the database schema
   manage      any Django management command
@@ -49,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if name == "manage":
         command_args = rest
+    elif name == "language" and rest[:1] == ["backfill"]:
+        command_args = ["pipeline", "backfill", "--app", "language", *rest[1:]]
     elif name in COMMANDS:
         command_args = [COMMANDS[name], *rest]
     else:

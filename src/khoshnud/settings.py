@@ -154,9 +154,13 @@ KHOSHNUD_DEFAULT_REGION = os.environ.get("KHOSHNUD_DEFAULT_REGION", "IR")
 KHOSHNUD_INGEST_MAX_BATCH = 1000
 
 # What runs after interactions are stored, in order (khoshnud/interactions/pipeline.py): each
-# entry is called as step(interaction_ids=[...]) by a queued task and must be idempotent.
-KHOSHNUD_INTERACTION_PIPELINE = [
-    "khoshnud.language.services.interactions_classify",
+# step is called as step(interaction_ids=[...]) by a queued task and must be idempotent; its
+# optional "missing" selector tells `khoshnud pipeline backfill` what the step has not done.
+KHOSHNUD_INTERACTION_PIPELINE: list[str | dict[str, str]] = [
+    {
+        "step": "khoshnud.language.services.interactions_classify",
+        "missing": "khoshnud.language.selectors.interactions_unclassified",
+    },
 ]
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
