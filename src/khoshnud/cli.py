@@ -50,18 +50,25 @@ def main(argv: list[str] | None = None) -> None:
     if name == "bench":
         _run_bench(rest)
         return
-    if name == "manage":
-        command_args = rest
-    elif name == "language" and rest[:1] == ["backfill"]:
-        command_args = ["pipeline", "backfill", "--app", "language", *rest[1:]]
-    elif name in COMMANDS:
-        command_args = [COMMANDS[name], *rest]
-    else:
+    command_args = management_args(name, rest)
+    if command_args is None:
         print(f"khoshnud: unknown command {name!r}\n\n{USAGE}", file=sys.stderr)
         raise SystemExit(2)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["khoshnud", *command_args])
+
+
+def management_args(name: str, rest: list[str]) -> list[str] | None:
+    """The management command line for ``khoshnud NAME REST…`` (None: no such command)."""
+    if name == "manage":
+        return rest
+    if name == "language" and rest[:1] == ["backfill"]:
+        # The language steps of the general backfill, under the name users look for.
+        return ["pipeline", "backfill", "--app", "language", *rest[1:]]
+    if name in COMMANDS:
+        return [COMMANDS[name], *rest]
+    return None
 
 
 def _run_bench(rest: list[str]) -> None:

@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
 
-from khoshnud.cli import main as khoshnud
+from khoshnud.cli import management_args
 from khoshnud.customers.models import Customer
 from khoshnud.interactions.models import Interaction
 from khoshnud.interactions.pipeline import pipeline_backfill, pipeline_step_run
@@ -108,12 +108,11 @@ def test_backfill_counts_enqueues_in_batches_and_a_second_run_finds_nothing() ->
 
 
 @pytest.mark.django_db
-def test_language_backfill_runs_now_and_says_what_is_left(capsys: Any) -> None:
+def test_language_backfill_runs_now_and_says_what_is_left() -> None:
     todo, _ = _missed()
-    khoshnud(["language", "backfill", "--now", "--batch-size", "2"])
-    assert capsys.readouterr().out == (
-        f"{CLASSIFY}: 4 missing; ran in 2 batch(es); 0 still missing\n"
-    )
+    args = management_args("language", ["backfill", "--now", "--batch-size", "2"])
+    assert args == ["pipeline", "backfill", "--app", "language", "--now", "--batch-size", "2"]
+    assert _run(*args) == (f"{CLASSIFY}: 4 missing; ran in 2 batch(es); 0 still missing\n")
     assert _analyses_per_message() == dict.fromkeys(todo, 1)
 
 
