@@ -27,7 +27,8 @@ USAGE = """usage: khoshnud COMMAND [options]
 commands:
   demo        migrate, load the demo business (once) and serve the UI (--port, default 8000)
   serve       serve the web UI and API with gunicorn (production)
-  worker      run background tasks (embedded database queue, or RQ with KHOSHNUD_TASK_BACKEND=rq)
+  worker      run background tasks, supervised and restarted (database queue, or RQ with
+              KHOSHNUD_TASK_BACKEND=rq); --processes N, --no-supervise, --batch
   import      import customers, products, orders or interactions from CSV
   token       create, list or revoke API tokens
   user        create staff users with a role

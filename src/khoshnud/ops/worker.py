@@ -107,6 +107,12 @@ class Heartbeat(threading.Thread):
                     wait = backoff.next()
                     logger.warning("heartbeat: database error (%s); retrying in %.1fs", exc, wait)
                     close_connections()
+                except Exception:
+                    # Never let the heartbeat die quietly: this worker's tasks would be
+                    # reclaimed while it still runs them.
+                    wait = backoff.next()
+                    logger.exception("heartbeat failed; retrying in %.1fs", wait)
+                    close_connections()
                 self.stopped.wait(wait)
         finally:
             close_connections()
