@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from argparse import ArgumentParser
 from typing import Any
@@ -83,5 +84,11 @@ class Command(BaseCommand):
             worker_id=get_random_string(32),
             excluded_queue_names=[],
         )
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
         worker.configure_signals()
-        worker.run()
+        try:
+            worker.run()
+        finally:
+            for sig, handler in previous.items():
+                if handler is not None:  # None: installed outside Python, leave it
+                    signal.signal(sig, handler)
