@@ -138,16 +138,26 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
 if TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
 RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+
+
+def _env_number(name: str, default: str, kind: type[float] | type[int], minimum: float) -> float:
+    """A number from the environment, or a configuration error that names the variable."""
+    raw = os.environ.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = float("nan")
+    if not (minimum <= value < float("inf")):  # also refuses NaN
+        raise ImproperlyConfigured(f"{name} must be a number ≥ {minimum:g}, not {raw!r}")
+    return value
+
+
 # The database queue's lease (khoshnud/ops/worker.py): a worker beats every lease/4 seconds;
 # a RUNNING task whose worker has been silent for longer is put back in the queue. Longer
 # than any database outage a worker should ride out without its task being run again.
-KHOSHNUD_WORKER_LEASE_SECONDS = float(os.environ.get("KHOSHNUD_WORKER_LEASE_SECONDS", "60"))
+KHOSHNUD_WORKER_LEASE_SECONDS = _env_number("KHOSHNUD_WORKER_LEASE_SECONDS", "60", float, 0.5)
 # A task is claimed at most this many times (reclaims and retries after database errors).
-KHOSHNUD_TASK_MAX_ATTEMPTS = int(os.environ.get("KHOSHNUD_TASK_MAX_ATTEMPTS", "5"))
-if KHOSHNUD_WORKER_LEASE_SECONDS <= 0 or KHOSHNUD_TASK_MAX_ATTEMPTS < 1:
-    raise ImproperlyConfigured(
-        "KHOSHNUD_WORKER_LEASE_SECONDS must be > 0 and KHOSHNUD_TASK_MAX_ATTEMPTS ≥ 1"
-    )
+KHOSHNUD_TASK_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_TASK_MAX_ATTEMPTS", "5", int, 1))
 
 # Phones typed without a country code are read in this region (E.164 after normalisation).
 KHOSHNUD_DEFAULT_REGION = os.environ.get("KHOSHNUD_DEFAULT_REGION", "IR")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import OperationalError
 from django.test import override_settings
 from django.utils import timezone
@@ -150,3 +155,37 @@ def test_backoff_doubles_up_to_its_cap_and_starts_again_after_a_calm() -> None:
     assert [backoff.next() for _ in range(5)] == [1, 2, 4, 5, 5]
     backoff.last -= 61
     assert backoff.next() == 1
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="runs the worker on an empty embedded SQLite whatever the test database: once is enough",
+)
+def test_a_one_off_worker_on_a_broken_database_says_so_and_exits_non_zero(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(KHOSHNUD_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="khoshnud.settings")
+    done = subprocess.run(  # an empty database: never migrated
+        [sys.executable, "-m", "khoshnud.cli", "worker", "--batch"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "reconnecting in 1.0s" in done.stderr and "reconnecting in 4.0s" in done.stderr
+    assert done.stderr.strip().endswith(
+        "CommandError: the database failed 4 times in a row: no such table: ops_workerheartbeat"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "nan", "inf"])
+def test_a_bad_lease_is_a_configuration_error_that_names_the_variable(value: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import khoshnud.settings"],
+        env={**os.environ, "KHOSHNUD_WORKER_LEASE_SECONDS": value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"KHOSHNUD_WORKER_LEASE_SECONDS must be a number ≥ 0.5, not '{value}'" in done.stderr

@@ -55,6 +55,14 @@ RETRYABLE = frozenset(
 )
 
 
+# Database errors in a row after which ``--batch`` gives up (the long-running worker never does).
+BATCH_GIVES_UP_AFTER = 3
+
+
+class DatabaseUnavailable(RuntimeError):
+    """Raised by a ``--batch`` worker whose database keeps failing."""
+
+
 class TaskAbandoned(Exception):
     """Recorded on a task whose workers kept dying while running it."""
 
@@ -186,6 +194,11 @@ class LeasedWorker(Worker):
                 self._wait_after(exc, backoff)
 
     def _wait_after(self, exc: BaseException, backoff: Backoff) -> None:
+        if self.batch and backoff.failures >= BATCH_GIVES_UP_AFTER:
+            # A one-off run (--batch) reports the fault instead of waiting for ever.
+            raise DatabaseUnavailable(
+                f"the database failed {backoff.failures + 1} times in a row: {exc}"
+            ) from exc
         delay = backoff.next()
         logger.warning(
             "worker %s: database error (%s); reconnecting in %.1fs",

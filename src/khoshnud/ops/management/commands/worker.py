@@ -70,7 +70,12 @@ class Command(BaseCommand):
         if settings.TASK_BACKEND == "rq":
             call_command("rqworker", "default", burst=batch)
             return
-        from khoshnud.ops.worker import LeasedWorker, lease_seconds, max_attempts
+        from khoshnud.ops.worker import (
+            DatabaseUnavailable,
+            LeasedWorker,
+            lease_seconds,
+            max_attempts,
+        )
 
         worker = LeasedWorker(
             lease=lease_seconds(),
@@ -88,6 +93,8 @@ class Command(BaseCommand):
         worker.configure_signals()
         try:
             worker.run()
+        except DatabaseUnavailable as exc:
+            raise CommandError(str(exc)) from exc
         finally:
             for sig, handler in previous.items():
                 if handler is not None:  # None: installed outside Python, leave it
