@@ -48,6 +48,20 @@ def _running_task_of(worker_ids: set[str]) -> DBTaskResult | None:
     )
 
 
+def _kill_mid_task(spare: set[str], log: Path) -> tuple[DBTaskResult, int]:
+    """SIGKILL the worker process running a task (of a worker not in ``spare``), certain
+    that it is mid-task: it is frozen (SIGSTOP) first and the task checked still RUNNING."""
+    while True:
+        task = wait_for(lambda: _running_task_of(spare), 90, "a worker to run a task", log)
+        pid = WorkerHeartbeat.objects.get(worker_id=task.worker_ids[-1]).pid
+        os.kill(pid, signal.SIGSTOP)
+        now = DBTaskResult.objects.get(pk=task.pk)
+        if now.status == "RUNNING" and now.worker_ids == task.worker_ids:
+            os.kill(pid, signal.SIGKILL)
+            return now, pid
+        os.kill(pid, signal.SIGCONT)  # it finished the task in between: try the next one
+
+
 def test_a_task_whose_worker_was_killed_is_reclaimed_and_every_message_classified_once(
     tmp_path: Path,
 ) -> None:
@@ -58,18 +72,12 @@ def test_a_task_whose_worker_was_killed_is_reclaimed_and_every_message_classifie
     with worker_process(log) as first:
         # 1. kill -9 the worker process in the middle of a task: its supervisor starts a new
         #    one, which takes the task back once the lease has run out.
-        one = wait_for(_running_task, 90, "the worker to start a task", log)
-        victim = WorkerHeartbeat.objects.get(worker_id=one.worker_ids[-1]).pid
-        os.kill(victim, signal.SIGKILL)
+        one, victim = _kill_mid_task(set(), log)
         assert DBTaskResult.objects.get(pk=one.pk).status == "RUNNING"  # stranded, for now
 
         # 2. kill -9 the whole worker (the restarted process and its supervisor) mid-task.
-        two = wait_for(
-            lambda: _running_task_of({one.worker_ids[-1]}), 90, "the restarted worker", log
-        )
-        survivor = WorkerHeartbeat.objects.get(worker_id=two.worker_ids[-1]).pid
+        two, survivor = _kill_mid_task({one.worker_ids[-1]}, log)
         assert survivor != victim
-        os.kill(survivor, signal.SIGKILL)
         kill_group(first)
     assert DBTaskResult.objects.get(pk=two.pk).status == "RUNNING"  # nobody left to finish it
 
@@ -115,7 +123,8 @@ def test_the_worker_survives_terminated_connections_and_finishes_exactly_once(
         terminated += _terminate_other_connections()
         wait_for(_all_done, 90, "every task to succeed after the connections were cut", log)
         terminated += _terminate_other_connections()
-        time.sleep(1.5)
+        wait_for(lambda: "reconnecting" in log.read_text(), 30, "the idle worker to reconnect")
+        time.sleep(1)
         assert worker.poll() is None  # the supervisor is still there…
         alive = WorkerHeartbeat.objects.filter(worker_id=first.worker_ids[-1]).get()
         os.kill(alive.pid, 0)  # …and so is the very worker process that lost its connections
