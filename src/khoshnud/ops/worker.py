@@ -183,7 +183,10 @@ class LeasedWorker(Worker):
                 self.max_attempts,
                 delay,
             )
-            task_retry_later(task=db_task_result, delay=delay)
+            # If the database fails right now too, wait for it: the task must not stay FAILED.
+            self._until_connected(
+                lambda: task_retry_later(task=db_task_result, delay=delay), Backoff()
+            )
 
     def _until_connected(self, action: Any, backoff: Backoff) -> None:
         while True:
