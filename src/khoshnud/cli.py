@@ -18,6 +18,7 @@ COMMANDS = {
     "token": "token",
     "user": "user",
     "language": "language",
+    "pipeline": "pipeline",
     "migrate": "migrate",
 }
 
@@ -26,11 +27,14 @@ USAGE = """usage: khoshnud COMMAND [options]
 commands:
   demo        migrate, load the demo business (once) and serve the UI (--port, default 8000)
   serve       serve the web UI and API with gunicorn (production)
-  worker      run background tasks (embedded database queue, or RQ with KHOSHNUD_TASK_BACKEND=rq)
+  worker      run background tasks, supervised and restarted (database queue, or RQ with
+              KHOSHNUD_TASK_BACKEND=rq); --processes N, --no-supervise, --batch
   import      import customers, products, orders or interactions from CSV
   token       create, list or revoke API tokens
   user        create staff users with a role
-  language    train / eval / analyse the offline language models
+  language    train / eval / analyse the offline language models; `language backfill`
+              classifies what was missed (the language steps of `pipeline backfill`)
+  pipeline    backfill: hand each pipeline step the interactions it has not handled
   bench       run a benchmark: ingest, timeline, language
   migrate     create or update the database schema
   manage      any Django management command
@@ -47,16 +51,25 @@ def main(argv: list[str] | None = None) -> None:
     if name == "bench":
         _run_bench(rest)
         return
-    if name == "manage":
-        command_args = rest
-    elif name in COMMANDS:
-        command_args = [COMMANDS[name], *rest]
-    else:
+    command_args = management_args(name, rest)
+    if command_args is None:
         print(f"khoshnud: unknown command {name!r}\n\n{USAGE}", file=sys.stderr)
         raise SystemExit(2)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["khoshnud", *command_args])
+
+
+def management_args(name: str, rest: list[str]) -> list[str] | None:
+    """The management command line for ``khoshnud NAME REST…`` (None: no such command)."""
+    if name == "manage":
+        return rest
+    if name == "language" and rest[:1] == ["backfill"]:
+        # The language steps of the general backfill, under the name users look for.
+        return ["pipeline", "backfill", "--app", "language", *rest[1:]]
+    if name in COMMANDS:
+        return [COMMANDS[name], *rest]
+    return None
 
 
 def _run_bench(rest: list[str]) -> None:

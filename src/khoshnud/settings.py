@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -181,6 +182,26 @@ if TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
 RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 
+
+def _env_number(name: str, default: str, kind: type[float] | type[int], minimum: float) -> float:
+    """A number from the environment, or a configuration error that names the variable."""
+    raw = os.environ.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = float("nan")
+    if not (minimum <= value < float("inf")):  # also refuses NaN
+        raise ImproperlyConfigured(f"{name} must be a number ≥ {minimum:g}, not {raw!r}")
+    return value
+
+
+# The database queue's lease (khoshnud/ops/worker.py): a worker beats every lease/4 seconds;
+# a RUNNING task whose worker has been silent for longer is put back in the queue. Longer
+# than any database outage a worker should ride out without its task being run again.
+KHOSHNUD_WORKER_LEASE_SECONDS = _env_number("KHOSHNUD_WORKER_LEASE_SECONDS", "60", float, 0.5)
+# A task is claimed at most this many times (reclaims and retries after database errors).
+KHOSHNUD_TASK_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_TASK_MAX_ATTEMPTS", "5", int, 1))
+
 # Phones typed without a country code are read in this region (E.164 after normalisation).
 KHOSHNUD_DEFAULT_REGION = os.environ.get("KHOSHNUD_DEFAULT_REGION", "IR")
 KHOSHNUD_INGEST_MAX_BATCH = 1000
@@ -190,10 +211,17 @@ KHOSHNUD_INGEST_MAX_BATCH = 1000
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("KHOSHNUD_MAX_BODY_BYTES", 10 * 1024 * 1024))
 
 # What runs after interactions are stored, in order (khoshnud/interactions/pipeline.py): each
-# entry is called as step(interaction_ids=[...]) by a queued task and must be idempotent.
-KHOSHNUD_INTERACTION_PIPELINE = [
-    "khoshnud.language.services.interactions_classify",
-    "khoshnud.cases.services.case_open_or_attach",
+# step is called as step(interaction_ids=[...]) by a queued task and must be idempotent; its
+# optional "missing" selector tells `khoshnud pipeline backfill` what the step has not done.
+KHOSHNUD_INTERACTION_PIPELINE: list[str | dict[str, str]] = [
+    {
+        "step": "khoshnud.language.services.interactions_classify",
+        "missing": "khoshnud.language.selectors.interactions_unclassified",
+    },
+    {
+        "step": "khoshnud.cases.services.case_open_or_attach",
+        "missing": "khoshnud.cases.selectors.interactions_without_case",
+    },
 ]
 # Cases (docs/cases.md): the team serving each kind (kind → Team name), and how long after a
 # customer's last message a new one on the same channel still joins the same open case.

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from khoshnud.interactions.pipeline import interactions_stored, pipeline_run
+from khoshnud.interactions.pipeline import interactions_stored, pipeline_run, pipeline_steps
 from khoshnud.interactions.services import events_ingest
 from tests.conftest import event
 
@@ -89,10 +90,25 @@ def test_pipeline_run_sorts_and_dedupes_ids_and_stops_at_a_failing_step(settings
     assert CALLS == [("first", [2, 5])]
 
 
-def test_the_default_pipeline_classifies(settings: Any) -> None:
-    assert settings.KHOSHNUD_INTERACTION_PIPELINE[0] == (
-        "khoshnud.language.services.interactions_classify"
-    )
+def test_the_default_pipeline_classifies_and_knows_what_it_missed() -> None:
+    first = pipeline_steps()[0]
+    assert first.path == "khoshnud.language.services.interactions_classify"
+    assert first.missing is not None
+    assert first.missing.__name__ == "interactions_unclassified"
+    assert first.app_label == "language"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [{"missing": "x.y"}, {"step": "x.y", "selector": "x.z"}, ["x.y"], 3],
+    ids=["no step", "unknown key", "a list", "a number"],
+)
+def test_a_malformed_pipeline_entry_is_a_clear_configuration_error(
+    settings: Any, entry: object
+) -> None:
+    settings.KHOSHNUD_INTERACTION_PIPELINE = [entry]
+    with pytest.raises(ImproperlyConfigured, match="each entry is a dotted path or"):
+        pipeline_steps()
 
 
 def test_interactions_imports_no_app_above_it() -> None:

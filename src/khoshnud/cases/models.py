@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from khoshnud.accounts.models import Team
 from khoshnud.customers.models import Customer
-from khoshnud.interactions.models import Channel, Interaction
+from khoshnud.interactions.models import Channel, Interaction, InteractionType
 from khoshnud.servicelevels.models import ServiceKind, ServiceLevel
 
 CaseKind = ServiceKind  # one vocabulary: the catalog prices the kinds cases carry
@@ -125,3 +125,15 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id}: {self.action}"
+
+
+# What a customer sends that opens or joins a case; purchases, survey answers and
+# notifications do not.
+INBOUND_TYPES = (
+    InteractionType.MESSAGE,
+    InteractionType.CALL,
+    InteractionType.VISIT,
+    InteractionType.REVIEW,
+)
+# What staff send that answers a case (the first one is the first response).
+REPLY_TYPES = (InteractionType.MESSAGE, InteractionType.CALL)

@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from khoshnud.accounts.models import Team
-from khoshnud.cases.models import OPEN_STATUSES, Case, CaseInteraction
+from khoshnud.cases.models import INBOUND_TYPES, OPEN_STATUSES, Case, CaseInteraction
+from khoshnud.interactions.models import Direction, Interaction
 
 
 def teams_by_kind() -> dict[str, Team]:
@@ -80,3 +81,22 @@ def case_summary(case: Case, interaction_ids: list[int]) -> dict[str, Any]:
         "resolved_at": case_local(case, case.resolved_at),
         "interaction_ids": interaction_ids,
     }
+
+
+def interactions_without_case(*, after_id: int = 0, limit: int = 500) -> list[int]:
+    """What the case step has missed (the pipeline's backfill selector): ids above
+    ``after_id``, ascending, at most ``limit``, of inbound messages, calls, visits and reviews,
+    not erased, in no case — each of which ``services.case_open_or_attach`` attaches or opens a
+    case for. (An outbound reply with no open case to answer stays outside cases by design.)"""
+    linked = CaseInteraction.objects.filter(interaction_id=OuterRef("pk"))
+    return list(
+        Interaction.objects.filter(
+            pk__gt=after_id,
+            direction=Direction.INBOUND,
+            type__in=INBOUND_TYPES,
+            erased_at__isnull=True,
+        )
+        .filter(~Exists(linked))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -20,8 +20,10 @@ from khoshnud import events
 from khoshnud.accounts.models import Team
 from khoshnud.accounts.services import audit_log
 from khoshnud.cases.models import (
+    INBOUND_TYPES,
     OPEN_STATUSES,
     PRIORITY_ORDER,
+    REPLY_TYPES,
     Case,
     CaseEvent,
     CaseInteraction,
@@ -33,7 +35,7 @@ from khoshnud.cases.selectors import teams_by_kind
 from khoshnud.customers.models import Customer
 from khoshnud.db import datetime_adapter, insert_rows, json_adapter
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
-from khoshnud.interactions.models import Channel, Direction, Interaction, InteractionType
+from khoshnud.interactions.models import Channel, Direction, Interaction
 from khoshnud.language.selectors import need_and_sentiment
 from khoshnud.servicelevels.selectors import ServiceCatalog, service_catalog
 
@@ -46,16 +48,6 @@ KIND_BY_NEED = {
     "care": CaseKind.CARE,
     "other": CaseKind.SERVICE,
 }
-# What a customer sends that opens or joins a case; purchases, survey answers and
-# notifications do not.
-INBOUND_TYPES = (
-    InteractionType.MESSAGE,
-    InteractionType.CALL,
-    InteractionType.VISIT,
-    InteractionType.REVIEW,
-)
-# What staff send that answers a case (the first one is the first response).
-REPLY_TYPES = (InteractionType.MESSAGE, InteractionType.CALL)
 _CHUNK = 500
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from khoshnud.events import INTERACTIONS_STORED
-from khoshnud.interactions.pipeline import pipeline_run
+from khoshnud.interactions.pipeline import pipeline_run, pipeline_step_run
 
 
 @task()
@@ -14,3 +14,10 @@ def run_pipeline(event: str, interaction_ids: list[int]) -> int:
     if event != INTERACTIONS_STORED:
         raise ValueError(f"unknown event {event!r}")
     return pipeline_run(interaction_ids=[int(i) for i in interaction_ids])
+
+
+@task()
+def run_pipeline_step(step: str, interaction_ids: list[int]) -> int | None:
+    """Run one configured step on these ids (enqueued by the backfill)."""
+    result = pipeline_step_run(step=step, interaction_ids=[int(i) for i in interaction_ids])
+    return result if isinstance(result, int) else None

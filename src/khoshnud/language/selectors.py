@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
+from khoshnud.interactions.models import Direction, Interaction
 from khoshnud.language.corpus import Example
 from khoshnud.language.models import MessageAnalysis
 
@@ -36,6 +37,22 @@ def need_and_sentiment(*, interaction_ids: Sequence[int]) -> dict[int, tuple[str
         ):
             found[pk] = (fixed_need or need, fixed_sentiment or sentiment)
     return found
+
+
+def interactions_unclassified(*, after_id: int = 0, limit: int = 500) -> list[int]:
+    """What classification has missed (the pipeline's backfill selector): ids above
+    ``after_id``, ascending, at most ``limit``, of inbound messages with text, not erased, that
+    have no analysis — exactly what ``services.interactions_classify`` would classify."""
+    analysed = MessageAnalysis.objects.filter(interaction_id=OuterRef("pk"))
+    return list(
+        Interaction.objects.filter(
+            pk__gt=after_id, direction=Direction.INBOUND, erased_at__isnull=True
+        )
+        .exclude(text="")
+        .filter(~Exists(analysed))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def timeline_analyses(*, interaction_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
 import sys
 from argparse import ArgumentParser
 from pathlib import Path
@@ -83,15 +81,20 @@ class Command(BaseCommand):
         sys.stdout.flush()
         if options["no_serve"]:
             return
+        from khoshnud.ops.supervise import Supervisor
+
         # KHOSHNUD_DEMO lets `serve` use the demo SECRET_KEY (it refuses it otherwise).
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "khoshnud.settings", DEMO_ENV: "1"}
         khoshnud = [sys.executable, "-m", "khoshnud.cli"]
-        worker = subprocess.Popen([*khoshnud, "worker"], env=env)  # noqa: S603
-        try:
-            server = subprocess.run([*khoshnud, "serve", "--port", str(options["port"])], env=env)  # noqa: S603
-            raise SystemExit(server.returncode)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=10)
+        children = [
+            ("web", [*khoshnud, "serve", "--port", str(options["port"])]),
+            ("worker", [*khoshnud, "worker", "--no-supervise"]),
+        ]
+        # A child that dies is restarted; one that cannot even start (the port is taken)
+        # five times in a row ends the demo with an error rather than retrying forever.
+        supervisor = Supervisor(children, env=env, give_up_after=5, say=self._say)
+        raise SystemExit(supervisor.run())
+
+    def _say(self, message: str) -> None:
+        self.stderr.write(f"khoshnud demo: {message}")
+        self.stderr.flush()
