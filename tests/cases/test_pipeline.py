@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import override_settings
 
 from khoshnud.cases.models import Case, CaseEvent, CaseInteraction
 from khoshnud.cases.services import case_open_or_attach
@@ -218,3 +219,36 @@ def test_queries_do_not_grow_with_new_cases(shop: Shop, ingest: Ingest) -> None:
 
     few, many = run(3, "a"), run(40, "b")
     assert few == many <= 14
+
+
+def test_backfill_opens_the_cases_a_lost_pipeline_task_never_opened(
+    shop: Shop, ingest: Callable[..., list[int]]
+) -> None:
+    """The pipeline was off (as if its task was lost): backfill classifies, then opens cases."""
+    from khoshnud.cases.selectors import interactions_without_case
+    from khoshnud.interactions.pipeline import pipeline_backfill
+
+    ids = ingest(
+        shop.customer,
+        [
+            ("lost-1", "email", "inbound", "2026-12-02T14:00:00+03:30", "My grinder is broken"),
+            ("lost-2", "email", "inbound", "2026-12-02T14:05:00+03:30", "Please help"),
+            ("lost-3", "email", "outbound", "2026-12-02T14:10:00+03:30", "We are on it"),
+        ],
+    )
+    assert interactions_without_case() == ids[:2]  # a reply with no case stays outside
+    with override_settings(
+        KHOSHNUD_INTERACTION_PIPELINE=[
+            {
+                "step": "khoshnud.cases.services.case_open_or_attach",
+                "missing": "khoshnud.cases.selectors.interactions_without_case",
+            }
+        ]
+    ):
+        [count] = pipeline_backfill(now=True)
+        assert (count.missing, count.remaining) == (2, 0)
+        assert interactions_without_case() == []
+        assert [c.missing for c in pipeline_backfill(now=True)] == [0]
+    case = Case.objects.get(customer=shop.customer)
+    linked = CaseInteraction.objects.filter(case=case).values_list("interaction_id", flat=True)
+    assert sorted(linked) == ids[:2]

@@ -100,7 +100,7 @@ def _http_client(seed: int, token: str, statuses: list[int], failures: list[Base
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_api_clients_all_get_200() -> None:
     """The same load through the API (8 clients at once): every batch answered 200."""
-    user = staff_create(username="feeder", password="pw-feeder-1", role="agent")
+    user = staff_create(username="feeder", password="Feeding-batches-2026", role="agent")
     _token, secret = token_create(user=user, scopes=["write"])
     statuses: list[int] = []
     failures: list[BaseException] = []

@@ -25,6 +25,14 @@ CLASSIFY = "khoshnud.language.services.interactions_classify"
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _classification_only(settings: Any) -> None:
+    """These tests count the classification step alone (tests/cases counts the case step)."""
+    settings.KHOSHNUD_INTERACTION_PIPELINE = [
+        {"step": CLASSIFY, "missing": "khoshnud.language.selectors.interactions_unclassified"}
+    ]
+
+
 def _store(texts: list[tuple[str, str]], erased: bool = False) -> list[int]:
     """Interactions stored without running the pipeline (as if its task had been lost)."""
     now = timezone.now()
