@@ -48,8 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_tasks",
-    "django_tasks_db",
-    "axes",
+    "khoshnud.admin_apps.TaskQueueConfig",  # django_tasks_db
+    "khoshnud.admin_apps.LoginThrottlingConfig",  # axes
     "csp",
     "khoshnud.accounts",
     "khoshnud.customers",

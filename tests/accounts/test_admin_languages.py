@@ -21,7 +21,16 @@ pytestmark = pytest.mark.django_db
 # The apps whose models are translated; an app that adds models joins this list with their
 # names translated (the test then keeps them so).
 TRANSLATED_APPS = ["accounts", "customers", "commerce", "interactions", "language"]
-NAMED_APPS = [*TRANSLATED_APPS, "channels", "ops", "web"]
+NAMED_APPS = [
+    *TRANSLATED_APPS,
+    "channels",
+    "ops",
+    "web",
+    "cases",
+    "servicelevels",
+    "axes",
+    "django_tasks_database",
+]
 
 
 @pytest.fixture

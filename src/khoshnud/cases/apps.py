@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CasesConfig(AppConfig):
     name = "khoshnud.cases"
     label = "cases"
+    verbose_name = _("Cases")
 
     def ready(self) -> None:
         from khoshnud.cases.models import Case
