@@ -67,11 +67,18 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, error_body(detail), status=401)
 
 
-@api.exception_handler(TokenThrottled)
-def _throttled(request: HttpRequest, exc: TokenThrottled) -> HttpResponse:
-    response = api.create_response(request, error_body(str(exc)), status=429)
+def _retry_later(
+    request: HttpRequest, exc: TokenThrottled | DatabaseBusyError, status: int
+) -> HttpResponse:
+    response = api.create_response(request, error_body(str(exc)), status=status)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(TokenThrottled)
+def _throttled(request: HttpRequest, exc: TokenThrottled) -> HttpResponse:
+    """Too many failed token attempts from this address: 429 until the window ends."""
+    return _retry_later(request, exc, 429)
 
 
 @api.exception_handler(ValidationError)
@@ -116,9 +123,7 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(DatabaseBusyError)
 def _busy(request: HttpRequest, exc: DatabaseBusyError) -> HttpResponse:
     """Concurrent writers kept a write from being stored (nothing of it was): try again."""
-    response = api.create_response(request, error_body(str(exc)), status=503)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
+    return _retry_later(request, exc, 503)
 
 
 def _register() -> None:
