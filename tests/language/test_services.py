@@ -48,7 +48,7 @@ def test_classifies_inbound_text_once() -> None:
     assert analysis.interaction_id == inbound.pk
     assert analysis.customer_id == inbound.customer_id
     assert (analysis.language, analysis.need, analysis.sentiment) == ("zh", "care", "negative")
-    assert analysis.model_version.startswith("lang1-")
+    assert analysis.model_version.startswith("lang2-")
     assert set(analyses_for_interactions(interaction_ids=ids)) == {inbound.pk}
 
 

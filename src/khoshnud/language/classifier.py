@@ -1,8 +1,14 @@
-"""Need and sentiment models: TF-IDF features + logistic regression, trained and stored offline.
+"""Need and sentiment models: TF-IDF + VADER + distilled word vectors, logistic regression.
+
+Two paths share one artefact and one interface:
+- the **default** path reads TF-IDF character and word n-grams, VADER scores and the
+  semantic features of ``semantic.WordVectors`` (word vectors distilled from
+  multilingual-e5-small);
+- the **fast** path (bulk imports of history) reads the TF-IDF and VADER features only.
 
 Promises:
 - ``train_models`` is reproducible: the same examples, weights and seed give the same models and
-  the same version string (``lang1-`` + 12 hex digits of a SHA-256 over the training data, the
+  the same version string (``lang2-`` + 12 hex digits of a SHA-256 over the training data, the
   feature settings and the seed).
 - ``load_models`` loads the shipped artefact once per process (thread-safe); if the artefact is
   missing or unreadable, it trains from the repository's corpus, saves the artefact when the
@@ -30,13 +36,16 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from khoshnud.language.corpus import NEEDS, SENTIMENTS, Example, text_key
+from khoshnud.language.semantic import WordVectors, load_vectors
 
 logger = logging.getLogger(__name__)
 
-FEATURES_VERSION = "lang1"  # change when the features or the model family change
+FEATURES_VERSION = "lang2"  # change when the features or the model family change
+FAST_SUFFIX = "-fast"  # the fast path's answers carry the model version + this
 ARTIFACT_NAME = "models.joblib"
 CORRECTION_WEIGHT = 5  # one agent correction counts as this many corpus examples
 REGULARISATION_C = 10.0
+SEMANTIC_SCALE = 1.0  # weight of the word-vector features next to the TF-IDF ones
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 _jieba_lock = threading.Lock()
@@ -129,26 +138,68 @@ class TextFeatures:
         return len(self.chars.vocabulary_) + len(self.words.vocabulary_) + 3
 
 
+def semantic_matrix(normalized: Sequence[str], vectors: WordVectors) -> csr_matrix:
+    """The word-vector features of normalised texts, as a sparse block to stack."""
+    dense = vectors.transform([feature_text(t) for t in normalized])
+    return csr_matrix(dense * np.float32(SEMANTIC_SCALE))
+
+
 @dataclass
 class LanguageModels:
-    """The fitted features and one classifier per task, with what they were trained on."""
+    """The fitted features and the classifiers of both paths, with what they were trained on."""
 
     version: str
     features: TextFeatures
-    need: LogisticRegression
+    need: LogisticRegression  # default path
     sentiment: LogisticRegression
+    fast_need: LogisticRegression  # fast path
+    fast_sentiment: LogisticRegression
+    vectors_digest: str
     summary: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def fast_version(self) -> str:
+        return self.version + FAST_SUFFIX
+
     def predict_proba(
-        self, normalized: Sequence[str]
+        self, normalized: Sequence[str], *, fast: bool = False
     ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-        """Need and sentiment probabilities for each (already normalised) message."""
+        """Need and sentiment probabilities for each (already normalised) message.
+
+        The default path falls back to the fast one (with a warning) if the word-vector table
+        on disk is not the one the models were trained with.
+        """
         if not normalized:
             return [], []
         matrix = self.features.transform(normalized)
+        need, sentiment = self.fast_need, self.fast_sentiment
+        if not fast:
+            vectors = load_vectors()
+            if vectors.digest == self.vectors_digest:
+                matrix = hstack([matrix, semantic_matrix(normalized, vectors)], format="csr")
+                need, sentiment = self.need, self.sentiment
+            else:
+                _warn_vectors_mismatch()
         return (
-            _as_dicts(self.need.predict_proba(matrix), self.need.classes_),
-            _as_dicts(self.sentiment.predict_proba(matrix), self.sentiment.classes_),
+            _as_dicts(need.predict_proba(matrix), need.classes_),
+            _as_dicts(sentiment.predict_proba(matrix), sentiment.classes_),
+        )
+
+    def uses_default_path(self) -> bool:
+        """True when the default path can run (its word-vector table is the trained one)."""
+        return load_vectors().digest == self.vectors_digest
+
+
+_mismatch_warned = False
+
+
+def _warn_vectors_mismatch() -> None:
+    global _mismatch_warned
+    if not _mismatch_warned:
+        _mismatch_warned = True
+        logger.warning(
+            "language: the word-vector table is not the one the models were trained with; "
+            "using the fast path (run `khoshnud language train`)"
         )
 
 
@@ -160,9 +211,10 @@ def _as_dicts(probabilities: np.ndarray, classes: np.ndarray) -> list[dict[str, 
     ]
 
 
-def data_version(examples: Sequence[Example], seed: int) -> str:
-    """``lang1-`` + a hash of the training data, the feature settings and the seed."""
-    digest = hashlib.sha256(f"{_settings()}|seed={seed}".encode())
+def data_version(examples: Sequence[Example], seed: int, vectors_digest: str = "") -> str:
+    """``lang2-`` + a hash of the training data, the feature settings, the word-vector table
+    and the seed."""
+    digest = hashlib.sha256(f"{_settings()}|seed={seed}|vectors={vectors_digest}".encode())
     for key, need, sentiment, lang, weight in sorted(_rows(examples)):
         digest.update(f"\n{key}|{need}|{sentiment}|{lang}|{weight}".encode())
     return f"{FEATURES_VERSION}-{digest.hexdigest()[:12]}"
@@ -175,7 +227,10 @@ def _settings() -> str:
         sorted((k, repr(v)) for k, v in vectoriser.get_params().items())
         for vectoriser in (features.chars, features.words)
     ]
-    return f"{FEATURES_VERSION}|{params}|C={REGULARISATION_C}|w={CORRECTION_WEIGHT}"
+    return (
+        f"{FEATURES_VERSION}|{params}|C={REGULARISATION_C}|w={CORRECTION_WEIGHT}"
+        f"|semantic={SEMANTIC_SCALE}"
+    )
 
 
 def _rows(examples: Sequence[Example]) -> list[tuple[str, str, str, str, int]]:
@@ -198,28 +253,36 @@ def train_models(examples: Sequence[Example], *, seed: int = 0) -> LanguageModel
     ordered = sorted(examples, key=lambda e: (text_key(e.text), e.need, e.sentiment, e.weight))
     normalized = [normalize(e.text) for e in ordered]
     features = TextFeatures()
-    matrix = features.fit_transform(normalized)
+    fast_matrix = features.fit_transform(normalized)
+    vectors = load_vectors()
+    matrix = hstack([fast_matrix, semantic_matrix(normalized, vectors)], format="csr")
     weights = np.array([e.weight for e in ordered], dtype=np.float64)
     models = {}
     # One BLAS thread: multi-threaded sums round differently from run to run.
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         for task in ("need", "sentiment"):
-            model = LogisticRegression(C=REGULARISATION_C, max_iter=3000, random_state=seed)
-            model.fit(matrix, [getattr(e, task) for e in ordered], sample_weight=weights)
-            models[task] = model
+            for prefix, features_matrix in (("", matrix), ("fast_", fast_matrix)):
+                model = LogisticRegression(C=REGULARISATION_C, max_iter=3000, random_state=seed)
+                gold = [getattr(e, task) for e in ordered]
+                model.fit(features_matrix, gold, sample_weight=weights)
+                models[prefix + task] = model
     summary = {
         "examples": len(ordered),
         "by_language": dict(sorted(Counter(e.lang for e in ordered).items())),
         "by_source": dict(sorted(Counter(e.source for e in ordered).items())),
-        "features": features.size,
+        "features": features.size + vectors.size,
+        "word_vectors": len(vectors.words),
         "seed": seed,
     }
     return LanguageModels(
-        version=data_version(ordered, seed),
+        version=data_version(ordered, seed, vectors.digest),
         features=features,
         need=models["need"],
         sentiment=models["sentiment"],
+        fast_need=models["fast_need"],
+        fast_sentiment=models["fast_sentiment"],
+        vectors_digest=vectors.digest,
         summary=summary,
     )
 

@@ -6,7 +6,9 @@ Promises:
   digits only, or 100 KB of text (cut to ``normalize.MAX_CHARS`` before features);
 - a message without any letter → language "other" with confidence 0, need "other",
   sentiment "neutral" with score 0;
-- ``analyse_batch`` gives the same answers as ``analyse`` on each text, vectorising in batches.
+- ``analyse_batch`` gives the same answers as ``analyse`` on each text, vectorising in batches;
+- ``fast=True`` takes the fast path (TF-IDF + VADER only, for bulk imports of history): same
+  fields, ``model_version`` ends in ``-fast``.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ class Analysis:
         return asdict(self)
 
 
-def analyse(text: str | bytes | None, *, models: LanguageModels | None = None) -> Analysis:
+def analyse(
+    text: str | bytes | None, *, models: LanguageModels | None = None, fast: bool = False
+) -> Analysis:
     """Language, need and sentiment of one message."""
-    return analyse_batch([text], models=models)[0]
+    return analyse_batch([text], models=models, fast=fast)[0]
 
 
 def analyse_batch(
@@ -51,13 +55,14 @@ def analyse_batch(
     *,
     models: LanguageModels | None = None,
     artifacts: Path | None = None,
+    fast: bool = False,
 ) -> list[Analysis]:
     """``analyse`` for every text, in order; features and predictions run per batch."""
     loaded = models or load_models(artifacts)
     raw = [to_text(t) for t in texts]
     results: list[Analysis] = []
     for start in range(0, len(raw), BATCH_SIZE):
-        results.extend(_analyse_chunk(raw[start : start + BATCH_SIZE], loaded))
+        results.extend(_analyse_chunk(raw[start : start + BATCH_SIZE], loaded, fast))
     return results
 
 
@@ -73,17 +78,19 @@ def warm_up(*, models: LanguageModels | None = None, artifacts: Path | None = No
     return loaded.version
 
 
-def _analyse_chunk(raw: Sequence[str], models: LanguageModels) -> list[Analysis]:
+def _analyse_chunk(raw: Sequence[str], models: LanguageModels, fast: bool) -> list[Analysis]:
     guesses = [detect_language(t) for t in raw]
     normalized = [normalize(t) for t in raw]
     # Messages without letters get the fixed "nothing to read" answer, not a model guess.
     readable = [i for i, g in enumerate(guesses) if g.confidence > 0]
-    need_probs, sentiment_probs = models.predict_proba([normalized[i] for i in readable])
+    fast = fast or not models.uses_default_path()
+    version = models.fast_version if fast else models.version
+    need_probs, sentiment_probs = models.predict_proba([normalized[i] for i in readable], fast=fast)
     predicted = dict(zip(readable, zip(need_probs, sentiment_probs, strict=True), strict=True))
     out: list[Analysis] = []
     for i, guess in enumerate(guesses):
         if i not in predicted:
-            out.append(_unreadable(models.version))
+            out.append(_unreadable(version))
             continue
         needs, sentiments = predicted[i]
         out.append(
@@ -96,7 +103,7 @@ def _analyse_chunk(raw: Sequence[str], models: LanguageModels) -> list[Analysis]
                 sentiment_score=round(
                     sentiments.get("positive", 0.0) - sentiments.get("negative", 0.0), 4
                 ),
-                model_version=models.version,
+                model_version=version,
                 sentiment_probabilities=sentiments,
             )
         )

