@@ -71,8 +71,9 @@ def run(*, scale: int, db: str = "sqlite") -> dict[str, Any]:
         pipeline_s = time.perf_counter() - started
 
         started = time.perf_counter()
+        fast_results = []
         for start in range(0, len(texts), BATCH):
-            analyse_batch(texts[start : start + BATCH], fast=True)
+            fast_results.extend(analyse_batch(texts[start : start + BATCH], fast=True))
         fast_s = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -82,10 +83,21 @@ def run(*, scale: int, db: str = "sqlite") -> dict[str, Any]:
     languages: dict[str, int] = {}
     for result in results:
         languages[result.language] = languages.get(result.language, 0) + 1
+    from khoshnud.language.classifier import CASCADE
+
+    # Share of messages the default path embedded (fast answer not sure enough).
+    embedded = sum(
+        1
+        for r in fast_results
+        if r.language_confidence > 0
+        and min(max(r.need_probabilities.values()), max(r.sentiment_probabilities.values()))
+        < CASCADE
+    )
     out = {
         "messages": len(texts),
         "msgs_per_s": round(len(texts) / pipeline_s, 1),
         "fast_msgs_per_s": round(len(texts) / fast_s, 1),
+        "embedded_share": round(embedded / len(texts), 3),
         "detect_msgs_per_s": round(len(texts) / detect_s, 1),
         "load_s": round(load_s, 2),
         "model_version": version,
@@ -95,6 +107,7 @@ def run(*, scale: int, db: str = "sqlite") -> dict[str, Any]:
     print(f"  load models + helpers: {load_s:.2f} s (once per process)")
     print(f"  whole pipeline, default path: {out['msgs_per_s']:.0f} messages/s")
     print(f"  whole pipeline, fast path: {out['fast_msgs_per_s']:.0f} messages/s")
+    print(f"  default path embedded {out['embedded_share']:.1%} of the messages")
     print(f"  language detection alone: {out['detect_msgs_per_s']:.0f} messages/s")
     print(f"  model {version}; languages seen {out['languages']}")
     return out

@@ -187,3 +187,11 @@ def test_analyse_fast_takes_the_fast_path(tiny_artifacts: Path) -> None:
     assert fast["model_version"] == default["model_version"] + "-fast"
     assert fast["language"] == "zh" and fast["need"] == "care"
     assert fast["sentiment"] == "negative"
+
+
+def test_eval_fast_scores_the_fast_path(tmp_path: Path, tiny_artifacts: Path) -> None:
+    path = _write(tmp_path / "eval.csv", ["text", "label", "lang"], [["新年快乐", "other", "zh"]])
+    lines = _run("eval", str(path), "--fast", "--artifacts", str(tiny_artifacts))
+    report = json.loads(lines[-1])
+    assert report["model_version"].endswith("-fast")
+    assert report["need"]["zh"] == {"macro_f1": 1.0, "accuracy": 1.0, "n": 1}

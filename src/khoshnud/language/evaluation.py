@@ -158,13 +158,17 @@ def _task_of(label: str, task: str) -> str | None:
 
 
 def evaluate(
-    rows: Sequence[EvalRow], models: LanguageModels, unknown_labels: dict[str, int] | None = None
+    rows: Sequence[EvalRow],
+    models: LanguageModels,
+    unknown_labels: dict[str, int] | None = None,
+    *,
+    fast: bool = False,
 ) -> EvalReport:
     """Scores per task and language, language-ID accuracy and throughput on ``rows``."""
     texts = list(dict.fromkeys(r.text for r in rows))
     warm_up(models=models)
     started = time.perf_counter()
-    analyses = analyse_batch(texts, models=models)
+    analyses = analyse_batch(texts, models=models, fast=fast)
     elapsed = time.perf_counter() - started
     by_text = dict(zip(texts, analyses, strict=True))
     scores: dict[str, dict[str, Scores]] = {}
@@ -199,7 +203,7 @@ def evaluate(
         lang_id=lang_id,
         lang_errors=lang_errors,
         msgs_per_s=len(texts) / elapsed if elapsed > 0 else 0.0,
-        model_version=models.version,
+        model_version=models.fast_version if fast else models.version,
         unknown_labels=dict(unknown_labels or {}),
     )
 
