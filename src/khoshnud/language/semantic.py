@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 DIMS = 384
 EMBED_CHARS = 400
 _lock = threading.Lock()
+_call_lock = threading.Lock()  # one embedding call at a time: the engine keeps state per model
 _model: Any = None
 
 
@@ -83,7 +84,9 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(texts), DIMS), dtype=np.float32)
     todo = [i for i, t in enumerate(texts) if _cut(t).strip()]
     if todo:
-        vectors = _encoder().query([_cut(texts[i]) for i in todo])
+        model = _encoder()
+        with _call_lock:
+            vectors = model.query([_cut(texts[i]) for i in todo])
         out[todo] = np.asarray(vectors, dtype=np.float32).astype(np.float16)
     return out
 
