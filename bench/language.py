@@ -1,5 +1,6 @@
 """Language pipeline throughput on one core: whole pipeline (detect + normalise + need +
-sentiment, batched as the ingestion task runs it) and language detection alone.
+sentiment, batched as the ingestion task runs it) on the default path and on the fast path,
+and language detection alone.
 
 Messages are sampled with replacement (fixed seed) from the held-out file and the corpus.
 Run through ``khoshnud bench language [--scale N]`` or standalone: ``python bench/language.py``.
@@ -70,15 +71,33 @@ def run(*, scale: int, db: str = "sqlite") -> dict[str, Any]:
         pipeline_s = time.perf_counter() - started
 
         started = time.perf_counter()
+        fast_results = []
+        for start in range(0, len(texts), BATCH):
+            fast_results.extend(analyse_batch(texts[start : start + BATCH], fast=True))
+        fast_s = time.perf_counter() - started
+
+        started = time.perf_counter()
         detect_languages(texts)
         detect_s = time.perf_counter() - started
 
     languages: dict[str, int] = {}
     for result in results:
         languages[result.language] = languages.get(result.language, 0) + 1
+    from khoshnud.language.classifier import CASCADE
+
+    # Share of messages the default path embedded (fast answer not sure enough).
+    embedded = sum(
+        1
+        for r in fast_results
+        if r.language_confidence > 0
+        and min(max(r.need_probabilities.values()), max(r.sentiment_probabilities.values()))
+        < CASCADE
+    )
     out = {
         "messages": len(texts),
         "msgs_per_s": round(len(texts) / pipeline_s, 1),
+        "fast_msgs_per_s": round(len(texts) / fast_s, 1),
+        "embedded_share": round(embedded / len(texts), 3),
         "detect_msgs_per_s": round(len(texts) / detect_s, 1),
         "load_s": round(load_s, 2),
         "model_version": version,
@@ -86,7 +105,9 @@ def run(*, scale: int, db: str = "sqlite") -> dict[str, Any]:
     }
     print(f"language bench: {len(texts)} messages on one core, batches of {BATCH}")
     print(f"  load models + helpers: {load_s:.2f} s (once per process)")
-    print(f"  whole pipeline: {out['msgs_per_s']:.0f} messages/s")
+    print(f"  whole pipeline, default path: {out['msgs_per_s']:.0f} messages/s")
+    print(f"  whole pipeline, fast path: {out['fast_msgs_per_s']:.0f} messages/s")
+    print(f"  default path embedded {out['embedded_share']:.1%} of the messages")
     print(f"  language detection alone: {out['detect_msgs_per_s']:.0f} messages/s")
     print(f"  model {version}; languages seen {out['languages']}")
     return out

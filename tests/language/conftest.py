@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,11 @@ from khoshnud.language.classifier import (
     train_models,
 )
 from khoshnud.language.corpus import Example
+
+# Trainings in tests cache their sentence embeddings outside the checkout.
+os.environ.setdefault(
+    "KHOSHNUD_LANGUAGE_CACHE", os.path.join(tempfile.gettempdir(), "khoshnud-test-embeddings.pkl")
+)
 
 # (text, need, sentiment, lang) — a few unambiguous messages per class and language.
 TINY_CORPUS = [

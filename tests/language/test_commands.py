@@ -66,7 +66,7 @@ def test_eval_prints_figures_and_a_json_last_line(tmp_path: Path, tiny_artifacts
     assert report["need"]["zh"] == {"macro_f1": 1.0, "accuracy": 1.0, "n": 1}
     assert report["lang_id"]["n"] == 4 and report["lang_id"]["accuracy"] == 1.0
     assert report["unknown_labels"] == {"angry": 1, "care": 1}
-    assert report["model_version"].startswith("lang1-")
+    assert report["model_version"].startswith("lang2-")
     assert any("confusion" in line for line in lines)
 
 
@@ -95,7 +95,7 @@ def test_a_correction_changes_what_train_learns(
     word = next(w for w in (f"zorblax quimbo {i}" for i in range(50)) if not is_heldout(w))
 
     lines = _run("train", "--seed", "1", "--artifacts", str(folder))
-    assert "corrections: 0" in lines[0] and lines[-1].startswith("model version lang1-")
+    assert "corrections: 0" in lines[0] and lines[-1].startswith("model version lang2-")
     forget_loaded_models()
     before = analyse(word, models=load_models(folder))
     assert before.need != "care"
@@ -134,3 +134,64 @@ def test_a_correction_changes_what_train_learns(
         forget_loaded_models()
     assert after.need == "care"
     assert after.model_version != before.model_version
+
+
+def test_eval_reads_a_source_column_and_breaks_the_scores_down_by_it(
+    tmp_path: Path, tiny_artifacts: Path
+) -> None:
+    path = _write(
+        tmp_path / "eval.csv",
+        ["text", "label", "lang", "source"],
+        [
+            ["服务太差了，我要退款", "negative", "zh", "shop"],
+            ["谢谢你们，服务非常好", "positive", "zh", "shop"],
+            ["terrible service, I want a refund now", "negative", "en", "reviews"],
+            ["thank you so much, the staff were wonderful", "positive", "en", "reviews"],
+            ["the app crashes when I log in", "support", "en", "reviews"],
+        ],
+    )
+    lines = _run("eval", str(path), "--artifacts", str(tiny_artifacts))
+    report = json.loads(lines[-1])
+    # The JSON contract is unchanged: the breakdown is printed above it.
+    assert set(report) == {
+        "need",
+        "sentiment",
+        "lang_id",
+        "msgs_per_s",
+        "model_version",
+        "unknown_labels",
+    }
+    assert report["sentiment"]["zh"]["n"] == 2 and report["sentiment"]["en"]["n"] == 2
+    start = lines.index("by source (macro-F1 / accuracy / n):")
+    assert lines[start + 1 : start + 3] == [
+        "  reviews: need [en] 1.0000 / 1.0000 / 1; sentiment [en] 1.0000 / 1.0000 / 2",
+        "  shop: sentiment [zh] 1.0000 / 1.0000 / 2",
+    ]
+
+
+def test_eval_without_a_source_column_prints_no_breakdown(
+    tmp_path: Path, tiny_artifacts: Path
+) -> None:
+    path = _write(tmp_path / "eval.csv", ["text", "label", "lang"], [["新年快乐", "other", "zh"]])
+    lines = _run("eval", str(path), "--artifacts", str(tiny_artifacts))
+    assert not any(line.startswith("by source") for line in lines)
+
+
+def test_analyse_fast_takes_the_fast_path(tiny_artifacts: Path) -> None:
+    default = json.loads(
+        _run("analyse", "服务太差了，我要退款", "--artifacts", str(tiny_artifacts))[-1]
+    )
+    fast = json.loads(
+        _run("analyse", "服务太差了，我要退款", "--fast", "--artifacts", str(tiny_artifacts))[-1]
+    )
+    assert fast["model_version"] == default["model_version"] + "-fast"
+    assert fast["language"] == "zh" and fast["need"] == "care"
+    assert fast["sentiment"] == "negative"
+
+
+def test_eval_fast_scores_the_fast_path(tmp_path: Path, tiny_artifacts: Path) -> None:
+    path = _write(tmp_path / "eval.csv", ["text", "label", "lang"], [["新年快乐", "other", "zh"]])
+    lines = _run("eval", str(path), "--fast", "--artifacts", str(tiny_artifacts))
+    report = json.loads(lines[-1])
+    assert report["model_version"].endswith("-fast")
+    assert report["need"]["zh"] == {"macro_f1": 1.0, "accuracy": 1.0, "n": 1}

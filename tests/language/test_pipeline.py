@@ -22,7 +22,7 @@ def _valid(result: Any) -> None:
     assert result.need in NEEDS and result.sentiment in SENTIMENTS
     assert -1.0 <= result.sentiment_score <= 1.0
     assert sum(result.need_probabilities.values()) == pytest.approx(1.0, abs=1e-3)
-    assert result.model_version.startswith("lang1-")
+    assert result.model_version.startswith("lang2-")
 
 
 def test_one_message(tiny_models: LanguageModels) -> None:
@@ -79,3 +79,41 @@ def test_shipped_artefact_loads_and_predicts_without_network(
     for result in results:
         _valid(result)
     assert results[2].sentiment == "positive"
+
+
+ODD_INPUT = [
+    "",
+    "🙂🙂🙂👍",
+    "0912 345 6789 / 1403-08-12",
+    "x" * 10_000,
+    ("the app crashes when I log in " * 400)[:10_000],
+    "سلام order #CF-2291 هنوز نرسیده، 快递 tracking 在哪里?",
+    "<html><body><p>The <b>app</b> crashes&nbsp;when I log in</p><script>x()</script></body></html>",
+    "Thanks, it works now.\n\nOn Mon, 3 Nov 2026 at 10:02, Support <help@example.com> wrote:\n"
+    "> Could you try logging out and in again?\n> Regards\n>> Original message: the app crashes",
+    "\u200c\u200f\u202e\ufeff",
+    "ok",
+]
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_odd_input_never_errors_on_either_path(tiny_models: LanguageModels, fast: bool) -> None:
+    results = analyse_batch(ODD_INPUT, models=tiny_models, fast=fast)
+    assert len(results) == len(ODD_INPUT)
+    for text, result in zip(ODD_INPUT, results, strict=True):
+        assert result.need in NEEDS and result.sentiment in SENTIMENTS, text[:40]
+        assert result.model_version.endswith("-fast") == fast
+    # No letter at all → the fixed "nothing to read" answer on both paths.
+    assert (results[0].need, results[0].sentiment) == ("other", "neutral")
+    assert (results[1].need, results[1].sentiment) == ("other", "neutral")
+    assert (results[2].need, results[2].sentiment) == ("other", "neutral")
+    assert results[5].language == "fa"  # Arabic script outweighs the Latin and Han letters
+    assert results[6].language == "en" and results[7].language == "en"
+
+
+def test_fast_path_answers_with_its_own_version(tiny_models: LanguageModels) -> None:
+    text = "服务太差了，我要退款"
+    default, fast = analyse(text, models=tiny_models), analyse(text, models=tiny_models, fast=True)
+    assert default.model_version == tiny_models.version
+    assert fast.model_version == tiny_models.version + "-fast"
+    assert (fast.need, fast.sentiment) == ("care", "negative")

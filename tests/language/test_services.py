@@ -48,8 +48,16 @@ def test_classifies_inbound_text_once() -> None:
     assert analysis.interaction_id == inbound.pk
     assert analysis.customer_id == inbound.customer_id
     assert (analysis.language, analysis.need, analysis.sentiment) == ("zh", "care", "negative")
-    assert analysis.model_version.startswith("lang1-")
+    assert analysis.model_version.startswith("lang2-")
     assert set(analyses_for_interactions(interaction_ids=ids)) == {inbound.pk}
+
+
+def test_fast_classification_is_marked_as_such(use_tiny_models: Any) -> None:
+    row = _interaction("the app crashes when I log in")
+    assert interactions_classify(interaction_ids=[row.pk], fast=True) == 1
+    analysis = MessageAnalysis.objects.get(interaction_id=row.pk)
+    assert analysis.model_version == use_tiny_models.version + "-fast"
+    assert analysis.need == "support"
 
 
 def test_task_calls_the_service() -> None:

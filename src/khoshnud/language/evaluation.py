@@ -1,6 +1,7 @@
 """Evaluating the pipeline on a labelled CSV (``khoshnud language eval FILE.csv``).
 
-File format: columns ``text,label,lang`` and optionally ``task`` (``need`` | ``sentiment``).
+File format: columns ``text,label,lang`` and optionally ``task`` (``need`` | ``sentiment``) and
+``source`` (where the message comes from: a per-source breakdown is printed above the JSON).
 Without a task, it is read from the label (service/support/care/other → need;
 positive/neutral/negative → sentiment). Rows whose label fits no task are counted as unknown
 labels and left out of the scores. Every distinct text is classified once.
@@ -9,6 +10,7 @@ labels and left out of the scores. Every distinct text is classified once.
 from __future__ import annotations
 
 import csv
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -28,6 +30,14 @@ LONG_TEXT = 20  # language-ID accuracy is also reported on texts of at least thi
 _LABELS = {"need": frozenset(NEEDS), "sentiment": frozenset(SENTIMENTS)}
 
 
+def dev_dir() -> Path:
+    """The folder of real labelled messages used for measuring only (never for training):
+    ``$KHOSHNUD_LANGUAGE_DEV_DIR`` or ``../shared/language-dev`` next to the checkout.
+    """
+    default = Path(__file__).resolve().parents[3].parent / "shared" / "language-dev"
+    return Path(os.environ.get("KHOSHNUD_LANGUAGE_DEV_DIR", default))
+
+
 class EvalFileError(ValueError):
     """The evaluation file cannot be read (missing file or column, not CSV)."""
 
@@ -38,6 +48,7 @@ class EvalRow:
     label: str
     lang: str
     task: str
+    source: str = ""
 
 
 @dataclass
@@ -48,6 +59,8 @@ class EvalReport:
     model_version: str
     unknown_labels: dict[str, int] = field(default_factory=dict)
     lang_errors: dict[tuple[str, str], int] = field(default_factory=dict)
+    # source → task → language → scores; empty when the file has no ``source`` column
+    by_source: dict[str, dict[str, dict[str, Scores]]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -81,6 +94,15 @@ class EvalReport:
         if self.unknown_labels:
             listed = ", ".join(f"{k!r}×{v}" for k, v in sorted(self.unknown_labels.items()))
             lines.append(f"unknown labels (left out): {listed}")
+        if self.by_source:
+            lines.append("by source (macro-F1 / accuracy / n):")
+            for source, tasks in self.by_source.items():
+                cells = [
+                    f"{task} [{lang}] {_fmt(s.macro_f1)} / {_fmt(s.accuracy)} / {s.n}"
+                    for task, languages in tasks.items()
+                    for lang, s in languages.items()
+                ]
+                lines.append(f"  {source or '(none)'}: " + "; ".join(cells))
         lines.append(f"throughput: {self.msgs_per_s:.0f} messages/s (whole pipeline, batched)")
         return lines
 
@@ -106,7 +128,7 @@ def read_eval_file(path: Path) -> tuple[list[EvalRow], dict[str, int]]:
         if missing:
             raise EvalFileError(
                 f"{path}: missing column(s) {', '.join(missing)}; "
-                f"expected {','.join(REQUIRED_COLUMNS)}[,task], found {','.join(columns) or 'none'}"
+                f"expected {','.join(REQUIRED_COLUMNS)}[,task][,source], found {','.join(columns) or 'none'}"
             )
         reader.fieldnames = columns
         rows: list[EvalRow] = []
@@ -119,7 +141,8 @@ def read_eval_file(path: Path) -> tuple[list[EvalRow], dict[str, int]]:
                     unknown[label] += 1
                     continue
                 lang = (raw.get("lang") or "").strip()
-                rows.append(EvalRow(raw.get("text") or "", label, lang, task))
+                source = (raw.get("source") or "").strip()
+                rows.append(EvalRow(raw.get("text") or "", label, lang, task, source))
         except csv.Error as exc:
             raise EvalFileError(f"{path}: not a readable CSV ({exc})") from exc
     return rows, dict(sorted(unknown.items()))
@@ -135,13 +158,17 @@ def _task_of(label: str, task: str) -> str | None:
 
 
 def evaluate(
-    rows: Sequence[EvalRow], models: LanguageModels, unknown_labels: dict[str, int] | None = None
+    rows: Sequence[EvalRow],
+    models: LanguageModels,
+    unknown_labels: dict[str, int] | None = None,
+    *,
+    fast: bool = False,
 ) -> EvalReport:
     """Scores per task and language, language-ID accuracy and throughput on ``rows``."""
     texts = list(dict.fromkeys(r.text for r in rows))
     warm_up(models=models)
     started = time.perf_counter()
-    analyses = analyse_batch(texts, models=models)
+    analyses = analyse_batch(texts, models=models, fast=fast)
     elapsed = time.perf_counter() - started
     by_text = dict(zip(texts, analyses, strict=True))
     scores: dict[str, dict[str, Scores]] = {}
@@ -154,13 +181,29 @@ def evaluate(
                 continue
             predicted = [getattr(by_text[r.text], task) for r in chosen]
             scores[task][lang] = score([r.label for r in chosen], predicted)
+    by_source: dict[str, dict[str, dict[str, Scores]]] = {}
+    if any(r.source for r in rows):
+        for source in sorted({r.source for r in rows}):
+            cells: dict[str, dict[str, Scores]] = {}
+            for task in TASKS:
+                for lang in languages:
+                    chosen = [
+                        r for r in rows if r.source == source and r.task == task and r.lang == lang
+                    ]
+                    if chosen:
+                        predicted = [getattr(by_text[r.text], task) for r in chosen]
+                        cells.setdefault(task, {})[lang] = score(
+                            [r.label for r in chosen], predicted
+                        )
+            by_source[source] = cells
     lang_id, lang_errors = _language_id(rows)
     return EvalReport(
+        by_source=by_source,
         scores=scores,
         lang_id=lang_id,
         lang_errors=lang_errors,
         msgs_per_s=len(texts) / elapsed if elapsed > 0 else 0.0,
-        model_version=models.version,
+        model_version=models.fast_version if fast else models.version,
         unknown_labels=dict(unknown_labels or {}),
     )
 

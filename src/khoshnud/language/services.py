@@ -22,22 +22,23 @@ if TYPE_CHECKING:
 _CHUNK = 500
 
 
-def interactions_classify(*, interaction_ids: Sequence[int]) -> int:
+def interactions_classify(*, interaction_ids: Sequence[int], fast: bool = False) -> int:
     """Classifies the given interactions that are inbound, have text, are not erased and have
     no analysis yet; returns how many analyses it stored.
 
     Idempotent: already-classified ids are skipped, and a concurrent run storing the same row
     first is ignored (``ignore_conflicts``), so a retried or duplicated task does no harm.
-    One batch prediction per chunk of 500 interactions.
+    One batch prediction per chunk of 500 interactions. ``fast=True`` takes the fast path (bulk
+    history; its rows carry a model version ending in ``-fast``).
     """
     ids = list(dict.fromkeys(int(i) for i in interaction_ids))
     stored = 0
     for start in range(0, len(ids), _CHUNK):
-        stored += _classify_chunk(ids[start : start + _CHUNK])
+        stored += _classify_chunk(ids[start : start + _CHUNK], fast)
     return stored
 
 
-def _classify_chunk(ids: list[int]) -> int:
+def _classify_chunk(ids: list[int], fast: bool = False) -> int:
     done = set(
         MessageAnalysis.objects.filter(interaction_id__in=ids).values_list(
             "interaction_id", flat=True
@@ -56,7 +57,7 @@ def _classify_chunk(ids: list[int]) -> int:
         return 0
     from khoshnud.language.pipeline import analyse_batch
 
-    results = analyse_batch([text for _, _, text in rows])
+    results = analyse_batch([text for _, _, text in rows], fast=fast)
     now = timezone.now()
     analyses = [
         _analysis_row(pk, customer_id, result, now)

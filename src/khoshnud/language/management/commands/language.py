@@ -48,9 +48,13 @@ class Command(BaseCommand):
         evaluate = sub.add_parser("eval", help="score the models on a labelled CSV")
         evaluate.add_argument("file", type=Path, help="CSV with text,label,lang[,task]")
         evaluate.add_argument("--artifacts", type=Path, help="folder of the artefact to use")
+        evaluate.add_argument("--fast", action="store_true", help="score the fast path")
         analyse = sub.add_parser("analyse", help="print the analysis of one text as JSON")
         analyse.add_argument("text")
         analyse.add_argument("--artifacts", type=Path, help="folder of the artefact to use")
+        analyse.add_argument(
+            "--fast", action="store_true", help="the fast path (bulk imports): TF-IDF only"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -59,9 +63,9 @@ class Command(BaseCommand):
         elif action == "train":
             self._train(options["seed"], options["artifacts"], not options["no_corrections"])
         elif action == "eval":
-            self._eval(options["file"], options["artifacts"])
+            self._eval(options["file"], options["artifacts"], options["fast"])
         else:
-            self._analyse(options["text"], options["artifacts"])
+            self._analyse(options["text"], options["artifacts"], options["fast"])
 
     def _split(self) -> None:
         examples, skipped = read_corpus(corpus_files())
@@ -102,22 +106,22 @@ class Command(BaseCommand):
         size_mb = path.stat().st_size / 1e6
         self.stdout.write(f"model version {models.version} → {path} ({size_mb:.1f} MB)")
 
-    def _eval(self, file: Path, folder: Path | None) -> None:
+    def _eval(self, file: Path, folder: Path | None, fast: bool = False) -> None:
         from khoshnud.language.evaluation import EvalFileError, evaluate, read_eval_file
 
         try:
             rows, unknown = read_eval_file(file)
         except EvalFileError as exc:
             raise CommandError(str(exc)) from exc
-        report = evaluate(rows, load_models(folder), unknown)
+        report = evaluate(rows, load_models(folder), unknown, fast=fast)
         for line in report.lines():
             self.stdout.write(line)
         self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False))
 
-    def _analyse(self, text: str, folder: Path | None) -> None:
+    def _analyse(self, text: str, folder: Path | None, fast: bool) -> None:
         from khoshnud.language.pipeline import analyse
 
-        result = analyse(text, models=load_models(folder))
+        result = analyse(text, models=load_models(folder), fast=fast)
         self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
 
 
