@@ -70,6 +70,7 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("post", "/api/v1/cases"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/cases"): (Role.AGENT, READ, 200),
     ("get", "/api/v1/cases/{case_id}"): (Role.MANAGER, READ, 200),
+    ("post", "/api/v1/cases/{case_id}/replies"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/calendars"): (Role.AGENT, READ, 200),
     ("post", "/api/v1/calendars"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
@@ -132,7 +133,7 @@ def world(db: Any) -> dict[str, Any]:
     interaction_id = ingester(sara)(at=dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC))
     analyse(interaction_id, sara.pk)
     demo_service_catalog()  # the "Tehran shop" calendar and its catalog
-    case = case_open(customer_id=sara.pk, kind="support", channel="phone", subject="Grinder")
+    case = case_open(customer_id=sara.pk, kind="support", channel="email", subject="Grinder")
     return {
         "customer_id": sara.pk,
         "other_id": other.pk,
@@ -184,6 +185,7 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | Non
             "lines": [{"sku": "GR-1", "quantity": 1}],
         },
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
+        "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
         "/api/v1/cases": {
             "customer_id": w["customer_id"],
             "kind": "support",
