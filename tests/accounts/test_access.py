@@ -71,6 +71,7 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/cases"): (Role.AGENT, READ, 200),
     ("get", "/api/v1/cases/{case_id}"): (Role.MANAGER, READ, 200),
     ("post", "/api/v1/cases/{case_id}/replies"): (Role.MANAGER, WRITE, 201),
+    ("post", "/api/v1/channels/email/inbound"): (Role.AGENT, WRITE, 201),
     ("get", "/api/v1/calendars"): (Role.AGENT, READ, 200),
     ("post", "/api/v1/calendars"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
@@ -168,10 +169,17 @@ def _allowed(caller: Caller, role: Role, scope: str) -> bool:
     return scope in scopes and ROLE_RANK[caller.role] >= ROLE_RANK[role]
 
 
-def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | None:
+RAW_EMAIL = (
+    b"From: Sara <sara@example.com>\r\nMessage-ID: <access-1@mail.example>\r\n"
+    b"Subject: hello\r\n\r\nMy grinder is loud.\r\n"
+)
+
+
+def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | bytes | None:
     if method == "get":
         return None
     return {
+        "/api/v1/channels/email/inbound": RAW_EMAIL,
         "/api/v1/events": {"events": [event(external_id="access-1")]},
         "/api/v1/customers": {"first_name": "Mina", "identities": {"email": "mina@example.com"}},
         "/api/v1/customers/{customer_id}": {"first_name": "Sara"},
@@ -218,6 +226,8 @@ def test_api_operation_follows_the_rule(
     client = _client(caller)
     if body is None:
         response = getattr(client, method)(url)
+    elif isinstance(body, bytes):
+        response = getattr(client, method)(url, body, content_type="message/rfc822")
     else:
         response = getattr(client, method)(url, body, content_type="application/json")
     expected = success if _allowed(caller, role, scope) else 403

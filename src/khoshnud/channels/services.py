@@ -1,4 +1,5 @@
-"""Writes of the channels app: queue an outbound interaction for delivery, attempt a delivery.
+"""Writes of the channels app: queue an outbound interaction for delivery, attempt a delivery,
+receive an inbound email.
 
 A delivery is attempted only by the queued task ``channels.tasks.deliver``. A failed attempt
 is retried by the queue after a back-off (``KHOSHNUD_DELIVERY_RETRY_SECONDS`` · 2^(n-1), at
@@ -10,14 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from khoshnud.channels.email_inbound import email_parse
+from khoshnud.channels.email_outbound import SOURCE as EMAIL_SOURCE
+from khoshnud.channels.email_outbound import email_key
 from khoshnud.channels.models import Delivery, DeliveryStatus
 from khoshnud.channels.outbound import outbound_adapter
+from khoshnud.inputs import InputError, clean_aware_datetime
 from khoshnud.interactions.models import Interaction
+from khoshnud.interactions.services import events_ingest
+from khoshnud.interactions.services.ingest import MAX_TEXT
 
 logger = logging.getLogger(__name__)
 _MAX_DELAY = 3600.0
@@ -94,3 +103,77 @@ def delivery_attempt(*, interaction_id: int) -> str:
     if retry_at is not None:
         _enqueue(interaction_id, retry_at)
     return status
+
+
+@dataclass(frozen=True)
+class EmailReceived:
+    interaction_id: int
+    customer_id: int
+    status: str  # created | duplicate
+    message_id: str
+    notes: list[str]
+
+
+def email_receive(*, raw: bytes) -> EmailReceived:
+    """Store a raw inbound email as an inbound interaction of the sender (found or created by
+    the From address), through ingestion: idempotent on the Message-ID (source "email",
+    external id = the Message-ID; without one, an id made from the raw bytes' hash, so the
+    same bytes posted twice are stored once). The case step of the pipeline threads it onto
+    the case its In-Reply-To / References answer.
+
+    Raises ``InputError`` (nothing stored) when the bytes are not an email or the sender's
+    address is not a valid email address.
+    """
+    parsed = email_parse(raw)
+    notes = list(parsed.notes)
+    text = parsed.text
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+        notes.append(f"the text was cut to {MAX_TEXT:,} characters")
+    occurred_at = parsed.occurred_at or timezone.now()
+    try:
+        clean_aware_datetime(occurred_at.isoformat(), field="Date")
+    except InputError:
+        notes.append(
+            f"the Date {occurred_at.isoformat()} is out of range: the time received is used"
+        )
+        occurred_at = timezone.now()
+    metadata: dict[str, Any] = {
+        "email": {
+            "message_id": parsed.message_id,
+            "in_reply_to": parsed.in_reply_to,
+            "references": parsed.references[-20:],
+            "subject": parsed.subject,
+            "from": parsed.sender,
+            "to": parsed.to,
+        }
+    }
+    if notes:
+        metadata["email"]["notes"] = notes
+    customer: dict[str, Any] = {"email": parsed.sender}
+    if parsed.sender_name:
+        customer["first_name"] = parsed.sender_name[:100]
+    [result] = events_ingest(
+        events=[
+            {
+                "source": EMAIL_SOURCE,
+                "external_id": email_key(parsed.message_id),
+                "channel": "email",
+                "direction": "inbound",
+                "type": "message",
+                "occurred_at": occurred_at.isoformat(),
+                "text": text,
+                "metadata": metadata,
+                "customer": customer,
+            }
+        ]
+    )
+    if result.status == "rejected" or result.id is None or result.customer_id is None:
+        raise InputError("From", result.error or "the message could not be stored")
+    return EmailReceived(
+        interaction_id=result.id,
+        customer_id=result.customer_id,
+        status=result.status,
+        message_id=parsed.message_id,
+        notes=notes,
+    )
