@@ -251,6 +251,7 @@ KHOSHNUD_CASE_ATTACH_WINDOW_HOURS = int(os.environ.get("KHOSHNUD_CASE_ATTACH_WIN
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",
     "khoshnud.commerce.selectors.timeline_orders",
+    "khoshnud.channels.selectors.timeline_deliveries",
 ]
 
 LOGGING = {

@@ -139,6 +139,11 @@ def test_a_refusing_server_is_retried_then_failed_and_the_reply_kept(
     assert "451" in delivery.last_error and "try again later" in delivery.last_error
     assert Interaction.objects.get(pk=resp.json()["id"]).text == "We are on it."
     assert CaseInteraction.objects.filter(case=case).count() == 1
+    # The customer's timeline shows the reply and that it failed.
+    timeline = shop.client(shop.manager).get(f"/api/v1/customers/{shop.customer.pk}/timeline")
+    [item] = [i for i in timeline.json()["items"] if i["id"] == resp.json()["id"]]
+    assert item["delivery"] == {"status": "failed", "attempts": 3, "sent_at": None,
+                                "last_error": delivery.last_error}  # fmt: skip
 
 
 def test_a_failed_attempt_is_deferred_with_back_off_on_a_queue_that_can_wait(
