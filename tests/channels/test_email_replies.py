@@ -227,3 +227,22 @@ def test_only_the_cases_team_may_reply(
     assert resp.status_code == 403
     assert _reply(shop, 999_999, "Hello", django_capture_on_commit_callbacks).status_code == 404
     assert smtp.messages == [] and Interaction.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("سلام", "en", '<html lang="fa" dir="rtl">'),  # a customer made from an address
+        ("Hello", "fa", '<html lang="en" dir="ltr">'),
+        ("123 سلام", "zh-hans", '<html lang="fa" dir="rtl">'),  # digits are not strong
+        ("您好", "en", '<html lang="zh-Hans" dir="ltr">'),
+        ("Hello 您好", "zh-hans", '<html lang="zh-Hans" dir="ltr">'),
+        ("Hello", "en", '<html lang="en" dir="ltr">'),
+    ],
+)
+def test_the_html_part_takes_lang_and_direction_from_the_text_when_it_disagrees(
+    text: str, locale: str, expected: str
+) -> None:
+    from khoshnud.channels.email_outbound import html_body
+
+    assert expected in html_body(text, locale)

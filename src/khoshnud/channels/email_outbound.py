@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import unicodedata
 from email.utils import make_msgid
 from typing import Any
 
@@ -48,9 +49,27 @@ def reply_subject(subject: str) -> str:
     return f"Re: {subject}" if subject else "Re:"
 
 
+def text_locale(text: str, locale: str) -> str:
+    """The customer's language, unless the text's own script says otherwise (a customer
+    created from an email address has the default locale, yet may be written to in Persian):
+    the first strong letter decides, as dir="auto" would — Arabic script → fa, Han → zh-hans."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return Locale.FA
+        if kind == "L":
+            if "CJK" in unicodedata.name(char, ""):
+                return Locale.ZH
+            if char.isalpha() and locale == Locale.FA:
+                return Locale.EN  # a Persian customer written to in Latin letters
+            return locale if locale in Locale.values else Locale.EN
+    return locale if locale in Locale.values else Locale.EN
+
+
 def html_body(text: str, locale: str) -> str:
-    """The HTML part: escaped paragraphs, with lang and dir of the customer's language."""
-    lang, direction = _LANG[Locale(locale) if locale in Locale.values else Locale.EN]
+    """The HTML part: escaped paragraphs, with lang and dir of the text's language (the
+    customer's, see ``text_locale``)."""
+    lang, direction = _LANG[Locale(text_locale(text, locale))]
     paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     body = "\n".join(
         f"<p>{'<br>'.join(html.escape(line) for line in p.split(chr(10)))}</p>" for p in paragraphs
