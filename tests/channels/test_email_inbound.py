@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khoshnud.cases.models import Case, CaseInteraction
 from khoshnud.cases.services import case_open
-from khoshnud.channels.email_inbound import html_to_text, strip_quoted
+from khoshnud.channels.email_inbound import email_parse, html_to_text, strip_quoted
 from khoshnud.customers.models import Identity
+from khoshnud.inputs import InputError
 from khoshnud.interactions.models import Interaction
 from tests.cases.conftest import Shop
 from tests.channels.conftest import Inbox
@@ -178,7 +181,7 @@ def test_a_read_token_may_not_post_mail(
 
 
 def test_a_reply_to_our_message_joins_the_case_it_answers(
-    shop: Shop, smtp: Inbox, django_capture_on_commit_callbacks: Any, settings: Any
+    shop: Shop, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     """A phone case answered by email; the customer answers 10 days later (outside the attach
     window): the answer joins that case by its In-Reply-To, not a new one."""
@@ -255,3 +258,44 @@ def test_html_only_mail_becomes_text_without_its_quote() -> None:
         "<script>alert(1)</script></body></html>"
     )
     assert html_to_text(markup) == "Hello there,\n\nthe grinder still hums."
+
+
+HEADER_STARTS = [
+    b"From: ",
+    b"Message-ID: ",
+    b"Date: ",
+    b"In-Reply-To: ",
+    b"References: ",
+    b"Subject: =?",
+    b"Content-Type: text/plain; charset=",
+    b"Content-Type: multipart/mixed; boundary=",
+    b"Content-Transfer-Encoding: ",
+]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    head=st.lists(
+        st.sampled_from(HEADER_STARTS),
+        max_size=6,
+    ),
+    values=st.lists(st.binary(max_size=40), max_size=6),
+    body=st.binary(max_size=200),
+    sender=st.sampled_from([b"", b"From: s@example.com\r\n"]),
+)
+def test_any_bytes_are_read_or_refused_with_a_message_never_a_crash(
+    head: list[bytes], values: list[bytes], body: bytes, sender: bytes
+) -> None:
+    raw = (
+        sender
+        + b"".join(h + v + b"\r\n" for h, v in zip(head, values, strict=False))
+        + b"\r\n"
+        + body
+    )
+    try:
+        parsed = email_parse(raw)
+    except InputError as exc:
+        assert str(exc)
+    else:
+        assert "@" in parsed.sender and parsed.message_id.startswith("<")
+        parsed.text.encode("utf-8")  # storable: no lone surrogate
