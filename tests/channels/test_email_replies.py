@@ -246,3 +246,34 @@ def test_the_html_part_takes_lang_and_direction_from_the_text_when_it_disagrees(
     from khoshnud.channels.email_outbound import html_body
 
     assert expected in html_body(text, locale)
+
+
+def test_a_reply_whose_task_was_lost_is_sent_by_deliveries_resume(
+    shop: Shop, smtp: Inbox, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    # A queue that keeps nothing: the delivery's task is lost.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    case = _case(shop)
+    reply_id = _reply(
+        shop, case.pk, "Lost, then found.", django_capture_on_commit_callbacks
+    ).json()["id"]
+    assert smtp.messages == [] and Delivery.objects.get(interaction_id=reply_id).status == "queued"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    out = StringIO()
+    call_command("deliveries_resume", stdout=out)  # 15 minutes: not overdue yet
+    assert out.getvalue().strip() == "0 delivery(ies) enqueued again" and smtp.messages == []
+    call_command("deliveries_resume", "--minutes", "0", stdout=out)
+    assert "1 delivery(ies) enqueued again" in out.getvalue()
+    [message] = smtp.messages
+    assert message.get_body(("plain",)).get_content().strip() == "Lost, then found."
+    assert Delivery.objects.get(interaction_id=reply_id).status == "sent"
+    # Run again: nothing is queued, nothing sent twice.
+    call_command("deliveries_resume", "--minutes", "0", stdout=out)
+    assert len(smtp.messages) == 1
+    with pytest.raises(CommandError, match="must not be negative"):
+        call_command("deliveries_resume", "--minutes", "-1")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from khoshnud.channels.email_inbound import email_parse
@@ -177,3 +177,25 @@ def email_receive(*, raw: bytes) -> EmailReceived:
         message_id=parsed.message_id,
         notes=notes,
     )
+
+
+def deliveries_resume(*, stale_after: dt.timedelta) -> int:
+    """Enqueue again every queued delivery whose attempt is overdue by more than
+    ``stale_after`` (its ``next_attempt_at``, or its creation when never tried): a task lost
+    with its queue (a flushed Redis) no longer leaves a reply unsent. Returns how many.
+    Safe to run at any time: an attempt on a delivery already sent or failed does nothing."""
+    if stale_after < dt.timedelta(0):
+        raise ValueError("stale_after must not be negative")
+    cutoff = timezone.now() - stale_after
+    ids = list(
+        Delivery.objects.filter(status=DeliveryStatus.QUEUED)
+        .filter(
+            models.Q(next_attempt_at__lte=cutoff)
+            | models.Q(next_attempt_at__isnull=True, created_at__lte=cutoff)
+        )
+        .order_by("id")
+        .values_list("interaction_id", flat=True)
+    )
+    for interaction_id in ids:
+        _enqueue(interaction_id, None)
+    return len(ids)
