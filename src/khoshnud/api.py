@@ -128,6 +128,7 @@ def _busy(request: HttpRequest, exc: DatabaseBusyError) -> HttpResponse:
 
 def _register() -> None:
     from khoshnud.cases.api import router as cases_router
+    from khoshnud.channels.api import router as channels_router
     from khoshnud.commerce.api import router as commerce_router
     from khoshnud.customers.api import router as customers_router
     from khoshnud.interactions.api import router as interactions_router
@@ -140,6 +141,7 @@ def _register() -> None:
     api.add_router("/v1/", language_router)
     api.add_router("/v1/", cases_router)
     api.add_router("/v1/", servicelevels_router)
+    api.add_router("/v1/", channels_router)
 
 
 _register()

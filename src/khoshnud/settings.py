@@ -202,6 +202,26 @@ KHOSHNUD_WORKER_LEASE_SECONDS = _env_number("KHOSHNUD_WORKER_LEASE_SECONDS", "60
 # A task is claimed at most this many times (reclaims and retries after database errors).
 KHOSHNUD_TASK_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_TASK_MAX_ATTEMPTS", "5", int, 1))
 
+# Outbound email (docs/cases.md): SMTP when EMAIL_HOST is set, else printed on the console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(_env_number("EMAIL_PORT", "25", int, 1))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@khoshnud.localhost")
+# The domain of our Message-IDs (default: DEFAULT_FROM_EMAIL's).
+KHOSHNUD_EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("KHOSHNUD_EMAIL_MESSAGE_ID_DOMAIN", "")
+# Outbound adapters by channel (khoshnud/channels/outbound.py), and how a failed send is retried.
+KHOSHNUD_OUTBOUND_ADAPTERS = {"email": "khoshnud.channels.email_outbound.EmailAdapter"}
+KHOSHNUD_DELIVERY_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_DELIVERY_MAX_ATTEMPTS", "5", int, 1))
+KHOSHNUD_DELIVERY_RETRY_SECONDS = _env_number("KHOSHNUD_DELIVERY_RETRY_SECONDS", "60", float, 0)
+
 # Phones typed without a country code are read in this region (E.164 after normalisation).
 KHOSHNUD_DEFAULT_REGION = os.environ.get("KHOSHNUD_DEFAULT_REGION", "IR")
 KHOSHNUD_INGEST_MAX_BATCH = 1000
@@ -231,6 +251,7 @@ KHOSHNUD_CASE_ATTACH_WINDOW_HOURS = int(os.environ.get("KHOSHNUD_CASE_ATTACH_WIN
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",
     "khoshnud.commerce.selectors.timeline_orders",
+    "khoshnud.channels.selectors.timeline_deliveries",
 ]
 
 LOGGING = {

@@ -70,6 +70,8 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("post", "/api/v1/cases"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/cases"): (Role.AGENT, READ, 200),
     ("get", "/api/v1/cases/{case_id}"): (Role.MANAGER, READ, 200),
+    ("post", "/api/v1/cases/{case_id}/replies"): (Role.MANAGER, WRITE, 201),
+    ("post", "/api/v1/channels/email/inbound"): (Role.AGENT, WRITE, 201),
     ("get", "/api/v1/calendars"): (Role.AGENT, READ, 200),
     ("post", "/api/v1/calendars"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
@@ -132,7 +134,7 @@ def world(db: Any) -> dict[str, Any]:
     interaction_id = ingester(sara)(at=dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC))
     analyse(interaction_id, sara.pk)
     demo_service_catalog()  # the "Tehran shop" calendar and its catalog
-    case = case_open(customer_id=sara.pk, kind="support", channel="phone", subject="Grinder")
+    case = case_open(customer_id=sara.pk, kind="support", channel="email", subject="Grinder")
     return {
         "customer_id": sara.pk,
         "other_id": other.pk,
@@ -167,10 +169,17 @@ def _allowed(caller: Caller, role: Role, scope: str) -> bool:
     return scope in scopes and ROLE_RANK[caller.role] >= ROLE_RANK[role]
 
 
-def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | None:
+RAW_EMAIL = (
+    b"From: Sara <sara@example.com>\r\nMessage-ID: <access-1@mail.example>\r\n"
+    b"Subject: hello\r\n\r\nMy grinder is loud.\r\n"
+)
+
+
+def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | bytes | None:
     if method == "get":
         return None
     return {
+        "/api/v1/channels/email/inbound": RAW_EMAIL,
         "/api/v1/events": {"events": [event(external_id="access-1")]},
         "/api/v1/customers": {"first_name": "Mina", "identities": {"email": "mina@example.com"}},
         "/api/v1/customers/{customer_id}": {"first_name": "Sara"},
@@ -184,6 +193,7 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | Non
             "lines": [{"sku": "GR-1", "quantity": 1}],
         },
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
+        "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
         "/api/v1/cases": {
             "customer_id": w["customer_id"],
             "kind": "support",
@@ -216,6 +226,8 @@ def test_api_operation_follows_the_rule(
     client = _client(caller)
     if body is None:
         response = getattr(client, method)(url)
+    elif isinstance(body, bytes):
+        response = getattr(client, method)(url, body, content_type="message/rfc822")
     else:
         response = getattr(client, method)(url, body, content_type="application/json")
     expected = success if _allowed(caller, role, scope) else 403

@@ -1,4 +1,4 @@
-"""API for cases: open one by hand, read one, list a customer's cases."""
+"""API for cases: open one by hand, read one, list a customer's cases, reply to one."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from khoshnud.accounts.api_auth import require
 from khoshnud.accounts.models import Scope
 from khoshnud.cases.access import access_case, access_case_kind, cases_visible_to
 from khoshnud.cases.models import Case
+from khoshnud.cases.replies import CaseClosed, case_reply
 from khoshnud.cases.selectors import case_interaction_ids, case_summary
 from khoshnud.cases.services import case_open
 from khoshnud.inputs import InputError
@@ -116,3 +117,60 @@ def list_cases(
     if kind:
         qs = qs.filter(kind=kind)
     return _out(list(qs.order_by("-opened_at", "-id")[:limit]))
+
+
+class ReplyIn(Schema):
+    text: str = Field(
+        ...,
+        examples=["سلام، آسیاب جدید فردا ارسال می‌شود."],
+        description="the reply, 1–20,000 characters (plain text; the HTML part is made from it)",
+    )
+
+
+class ReplyOut(Schema):
+    id: int = Field(..., description="the outbound interaction's id")
+    case_id: int
+    channel: str = Field(..., description="the channel it is sent by (email for a phone case)")
+    to: str
+    status: str = Field(..., description="delivery: queued, sent or failed")
+    message_id: str = Field(..., description="the log's external id (for email, the Message-ID)")
+
+
+_ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+@router.post(
+    "/cases/{case_id}/replies",
+    response={201: ReplyOut},
+    openapi_extra={
+        "responses": {"409": {"description": "the case is closed", "content": _ERROR_REF}}
+    },
+)
+def reply_to_case(request: HttpRequest, case_id: int, payload: ReplyIn) -> Status[dict[str, Any]]:
+    """Reply to the customer: stored as an outbound interaction on the case's thread and sent
+    by the case's channel (email for a call or a visit) from the queue; `status` is the
+    delivery's. 409 for a closed case; 422 for empty text, a channel that cannot send yet or a
+    customer without an address on it — nothing stored."""
+    require(request, scope=Scope.WRITE)
+    try:
+        case = access_case(user=request.user, case_id=case_id)
+        reply = case_reply(case=case, text=payload.text, actor=request.user)
+    except Case.DoesNotExist:
+        raise HttpError(404, f"no case #{case_id}") from None
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    except CaseClosed as exc:
+        raise HttpError(409, str(exc)) from None
+    except InputError as exc:
+        raise HttpError(422, str(exc)) from None
+    return Status(
+        201,
+        {
+            "id": reply.interaction_id,
+            "case_id": reply.case_id,
+            "channel": reply.channel,
+            "to": reply.address,
+            "status": reply.status,
+            "message_id": reply.external_id,
+        },
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,8 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 
 from khoshnud.accounts.models import Team
 from khoshnud.cases.models import INBOUND_TYPES, OPEN_STATUSES, Case, CaseInteraction
+from khoshnud.channels.email_outbound import SOURCE as EMAIL_SOURCE
+from khoshnud.channels.email_outbound import email_key
 from khoshnud.interactions.models import Direction, Interaction
 
 
@@ -100,3 +102,40 @@ def interactions_without_case(*, after_id: int = 0, limit: int = 500) -> list[in
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def cases_answered(*, metadata: Mapping[int, Any]) -> dict[int, int]:
+    """Email threading: inbound email's interaction id → the id of the case holding the message
+    it answers (its In-Reply-To, else the newest of its References that is on a case), from
+    ``metadata`` (interaction id → its metadata, inbound emails only). No query when no
+    message names another; two otherwise."""
+    refs_of: dict[int, list[str]] = {}
+    for pk, data in metadata.items():
+        meta = (data or {}).get("email") if isinstance(data, dict) else None
+        if not isinstance(meta, dict):
+            continue
+        refs = [meta.get("in_reply_to"), *reversed(meta.get("references") or [])]
+        keys = [email_key(r) for r in refs if isinstance(r, str) and r]
+        if keys:
+            refs_of[pk] = keys
+    if not refs_of:
+        return {}
+    wanted = {k for keys in refs_of.values() for k in keys}
+    by_key = dict(
+        Interaction.objects.filter(source=EMAIL_SOURCE, external_id__in=wanted).values_list(
+            "external_id", "pk"
+        )
+    )
+    case_of = dict(
+        CaseInteraction.objects.filter(interaction_id__in=by_key.values()).values_list(
+            "interaction_id", "case_id"
+        )
+    )
+    out: dict[int, int] = {}
+    for pk, keys in refs_of.items():
+        for key in keys:
+            case_id = case_of.get(by_key.get(key, 0))
+            if case_id is not None:
+                out[pk] = case_id
+                break
+    return out

@@ -31,7 +31,7 @@ from khoshnud.cases.models import (
     Priority,
     ThreadRole,
 )
-from khoshnud.cases.selectors import teams_by_kind
+from khoshnud.cases.selectors import cases_answered, teams_by_kind
 from khoshnud.customers.models import Customer
 from khoshnud.db import datetime_adapter, insert_rows, json_adapter
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
@@ -227,7 +227,7 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
             | Q(direction=Direction.OUTBOUND, type__in=REPLY_TYPES)
         )
         .order_by("occurred_at", "id")
-        .values("id", "customer_id", "channel", "direction", "occurred_at", "text")
+        .values("id", "customer_id", "channel", "direction", "occurred_at", "text", "metadata")
     )
     if not rows:
         return 0
@@ -235,13 +235,22 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
     inbound_ids = [r["id"] for r in rows if r["direction"] == Direction.INBOUND]
     labels = need_and_sentiment(interaction_ids=inbound_ids)
     window = dt.timedelta(hours=settings.KHOSHNUD_CASE_ATTACH_WINDOW_HOURS)
+    answered = cases_answered(  # email threading by In-Reply-To / References
+        metadata={
+            r["id"]: r["metadata"]
+            for r in rows
+            if r["direction"] == Direction.INBOUND and r["channel"] == Channel.EMAIL
+        }
+    )
     with transaction.atomic():
         tiers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "tier"))
         open_cases: dict[tuple[int, str], Case] = {}
+        by_pk: dict[int, Case] = {}
         for found in Case.objects.filter(
             customer_id__in=customer_ids, status__in=OPEN_STATUSES
         ).order_by("last_message_at", "id"):
             open_cases[(found.customer_id, found.channel)] = found  # the latest one wins
+            by_pk[found.pk] = found
         batch = _Batch(new_cases=[], changed={}, links=[], events=[])
         catalog: ServiceCatalog | None = None
         teams: dict[str, Team] | None = None
@@ -256,6 +265,12 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
                 continue
             need, sentiment = labels.get(row["id"], ("other", "neutral"))
             negative = sentiment == "negative"
+            # An email answering a message of an open case of this customer joins that case,
+            # whatever the window or the case's channel.
+            threaded = by_pk.get(answered.get(row["id"], 0))
+            if threaded is not None and threaded.customer_id == row["customer_id"]:
+                _attach_inbound(batch, threaded, row, negative)
+                continue
             if case is not None and near:
                 _attach_inbound(batch, case, row, negative)
                 continue

@@ -120,6 +120,13 @@ class AnalysisOut(Schema):
     model_version: str
 
 
+class DeliveryOut(Schema):
+    status: str = Field(..., description="queued, sent or failed (after every attempt failed)")
+    attempts: int
+    last_error: str
+    sent_at: dt.datetime | None
+
+
 class InteractionOut(Schema):
     id: int
     customer_id: int
@@ -134,6 +141,7 @@ class InteractionOut(Schema):
     source: str
     external_id: str
     analysis: AnalysisOut | None = None
+    delivery: DeliveryOut | None = Field(None, description="an outbound message's sending")
 
 
 class TimelineOut(Schema):
