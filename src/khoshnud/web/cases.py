@@ -26,7 +26,7 @@ from khoshnud.accounts.models import Role, Scope, Team
 from khoshnud.accounts.selectors import user_has_role
 from khoshnud.cases import services
 from khoshnud.cases.access import access_case, cases_visible_to
-from khoshnud.cases.models import Case, CaseEvent, CaseKind, CaseStatus, Priority
+from khoshnud.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, Priority
 from khoshnud.cases.selectors import (
     INBOX_TABS,
     InboxFilter,
@@ -104,6 +104,7 @@ def case_inbox(request: HttpRequest) -> HttpResponse:
             ("breaching", _("Breaching soon")),
         ],
         "languages": Locale.choices,
+        "open_statuses": OPEN_STATUSES,
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "case-results":
         return render(request, "web/_case_results.html", context)
@@ -143,6 +144,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "kinds": [(k, label) for k, label in CaseKind.choices if k != case.kind],
         "priorities": Priority.choices,
         "can_change": case.status != CaseStatus.CLOSED,
+        "open_statuses": OPEN_STATUSES,
         "need_choices": Need.choices,
         "sentiment_choices": Sentiment.choices,
     }
@@ -181,6 +183,12 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
         "team": _("team"),
         "assignee": _("assignee"),
     }
+    # The reasons the services write themselves; a person's own words are shown as typed.
+    reasons = {
+        "taken": _("taken"),
+        "opened by hand": _("opened by hand"),
+        "reopened": _("reopened"),
+    }
     rows = []
     for event in found:
         changes = [
@@ -194,7 +202,7 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
             "actor": event.actor.get_username() if event.actor else _("automatic"),
             "action": actions.get(event.action, event.action),
             "changes": changes,
-            "reason": event.reason,
+            "reason": reasons.get(event.reason, event.reason),
         })  # fmt: skip
     return rows
 
