@@ -96,3 +96,34 @@ def test_take_note_hand_off_resolve_in_persian(
     mobile.screenshot(path=str(screenshots / "fa-inbox-phone.png"), full_page=True)
     phone.close()
     assert Case.objects.filter(status="resolved").count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_inbox_and_case_page_in_english_and_chinese(
+    language: str, live_server: Any, transactional_db: Any, page: Any, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    demo_service_catalog()
+    staff_create(username="nasrin", password="Tulip-garden-77", role="agent", teams=["support"])
+    sara = make_sara()
+    case = case_open(customer_id=sara.pk, kind="support", channel="email", priority="high",
+                     subject="Grinder GR-1 makes a loud noise")  # fmt: skip
+    log_in(page, live_server.url, language)
+    page.click('.mainnav a[href="/cases/"]')
+    expect(page.locator("h1")).to_have_text({"en": "Cases", "zh-hans": "工单"}[language])
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    # Filter by priority: htmx swaps the results and the address follows.
+    page.select_option('select[name="priority"]', "low")
+    expect(page.locator("#case-results .case-link")).to_have_count(0)
+    page.wait_for_url("**priority=low**")
+    page.select_option('select[name="priority"]', "high")
+    expect(page.locator("#case-results .case-link")).to_have_count(1)
+    left = {"en": " left", "zh-hans": "剩余"}[language]
+    expect(page.locator("#case-results")).to_contain_text(left)
+    name = "en" if language == "en" else "zh"
+    page.screenshot(path=str(screenshots / f"{name}-inbox.png"), full_page=True)
+    page.click("#case-results .case-link")
+    page.wait_for_url(f"**/cases/{case.pk}/")
+    page.keyboard.press("Tab")  # the skip link first: the page is keyboard-reachable
+    page.screenshot(path=str(screenshots / f"{name}-case.png"), full_page=True)
