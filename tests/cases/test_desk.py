@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from khoshnud.accounts.services import staff_create
 from khoshnud.cases.models import Case, CaseEvent, CaseInteraction
@@ -17,6 +18,7 @@ from khoshnud.cases.services import (
     case_open_or_attach,
     case_priority_set,
     case_status_set,
+    case_take,
 )
 from khoshnud.inputs import InputError
 from khoshnud.interactions.models import Interaction
@@ -49,6 +51,22 @@ def test_an_agent_takes_a_case_of_their_team(shop: Shop) -> None:
         "assignee": {"from": None, "to": "service-agent"},
         "status": {"from": "new", "to": "open"},
     }
+
+
+def test_a_taken_case_cannot_be_taken_again(shop: Shop) -> None:
+    case = _service_case(shop)
+    first = shop.agents["service"]
+    second = staff_create(username="mina", password="Case-desk-2026", role="agent",
+                          teams=["service"])  # fmt: skip
+    case_take(case_id=case.pk, actor=first)
+    case_take(case_id=case.pk, actor=first)  # already mine: nothing changes
+    before = _snapshot(case)
+    with pytest.raises(InputError, match=f"case {case.pk} is already taken by service-agent"):
+        case_take(case_id=case.pk, actor=second)
+    assert _snapshot(case) == before
+    case_assign(case_id=case.pk, assignee_id=second.pk, actor=second)  # a deliberate reassign
+    case.refresh_from_db()
+    assert case.assignee_id == second.pk
 
 
 def test_a_manager_assigns_and_unassigns(shop: Shop) -> None:
@@ -234,3 +252,53 @@ def test_notes_are_in_the_thread_and_never_leave(shop: Shop, ingest) -> None:  #
         with pytest.raises(InputError, match=message):
             case_note_add(case_id=case.pk, text=bad, actor=agent)
     assert case.links.count() == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs two writers at once (SQLite serialises them)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_take_the_same_case_at_once(shop: Shop) -> None:
+    """Agent 1 takes the case and has not committed yet; agent 2's take waits on the row lock,
+    then sees agent 1's take and is refused. The case has one assignee and one take event."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    case = _service_case(shop)
+    first = shop.agents["service"]
+    second = staff_create(username="mina", password="Case-desk-2026", role="agent",
+                          teams=["service"])  # fmt: skip
+    took = threading.Event()
+    errors: dict[str, BaseException] = {}
+
+    def agent_1() -> None:
+        try:
+            with transaction.atomic():
+                case_take(case_id=case.pk, actor=first)
+                took.set()
+                time.sleep(0.5)  # agent 2 is now blocked on the row
+        except BaseException as exc:
+            errors["1"] = exc
+        finally:
+            connections.close_all()
+
+    def agent_2() -> None:
+        took.wait(10)
+        try:
+            case_take(case_id=case.pk, actor=second)
+        except BaseException as exc:
+            errors["2"] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=agent_1), threading.Thread(target=agent_2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert list(errors) == ["2"] and "already taken by service-agent" in str(errors["2"])
+    case.refresh_from_db()
+    assert case.assignee_id == first.pk
+    assert case.events.filter(action="case.assigned").count() == 1

@@ -452,6 +452,20 @@ def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
     return case
 
 
+def case_take(*, case_id: object, actor: Actor) -> Case:
+    """The actor takes an unassigned case of their team (``case_assign`` to themselves).
+
+    Refused (``InputError``, nothing changed) when someone else has it already — two agents
+    clicking *Take* at once: the row lock makes the second one see the first one's take.
+    Taking a case you already have changes nothing."""
+    with transaction.atomic():
+        user, case = _desk_case(actor=actor, case_id=case_id)
+        if case.assignee_id is not None and case.assignee_id != user.pk:
+            holder = case.assignee.get_username() if case.assignee else "someone"
+            raise InputError("assignee_id", f"case {case.pk} is already taken by {holder}")
+        return case_assign(case_id=case.pk, assignee_id=user.pk, actor=user)
+
+
 def case_status_set(*, case_id: object, status: object, actor: Actor, reason: str = "") -> Case:
     """Move the case to ``status`` (open, waiting, resolved, closed) along ``STATUS_NEXT``.
 

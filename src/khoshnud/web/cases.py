@@ -220,7 +220,7 @@ def _change(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     post = request.POST
     try:
         if action == "take":
-            services.case_assign(case_id=case.pk, assignee_id=request.user.pk, actor=request.user)
+            services.case_take(case_id=case.pk, actor=request.user)
             done = _("You took this case.")
         elif action == "assign":
             services.case_assign(
