@@ -181,6 +181,7 @@ def test_take_note_handoff_resolve_through_the_forms(shop: Shop) -> None:
     assert response.status_code == 302
     response = client.post(f"/cases/{case.pk}/kind/", {"kind": "support", "reason": "technical"})
     assert response.status_code == 302 and response["Location"] == "/cases/"  # no longer ours
+    assert "Case handed off." in client.get("/cases/").content.decode()
     case.refresh_from_db()
     assert case.kind == "support" and case.team.name == "support" and case.assignee is None
     support = _login(shop.agents["support"])
@@ -191,6 +192,15 @@ def test_take_note_handoff_resolve_through_the_forms(shop: Shop) -> None:
     assert CaseInteraction.objects.get(interaction=note).case_id == case.pk
     page = support.get(f"/cases/{case.pk}/").content.decode()
     assert "Reopen" in page and "handed the case off" in page and "technical" in page
+
+
+def test_take_is_offered_only_to_members_of_the_team_while_nobody_has_it(shop: Shop) -> None:
+    case = _open(shop, "service", "Which grinder")
+    take = f'action="/cases/{case.pk}/take/"'
+    assert take in _login(shop.agents["service"]).get(f"/cases/{case.pk}/").content.decode()
+    assert take not in _login(shop.manager).get(f"/cases/{case.pk}/").content.decode()
+    case_assign(case_id=case.pk, assignee_id=shop.agents["service"].pk, actor=shop.manager)
+    assert take not in _login(shop.agents["service"]).get(f"/cases/{case.pk}/").content.decode()
 
 
 def test_bad_input_is_400_with_the_reason_and_nothing_changes(shop: Shop) -> None:

@@ -125,6 +125,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         item["role"] = links.get(item["id"], "")
     customer = case.customer
     visible = cases_visible_to(user=request.user)
+    agents = team_agents(team_id=case.team_id)
     return {
         "case": case,
         "customer": customer,
@@ -132,7 +133,8 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "items": items,
         "history": _history_rows(case_history(case=case)),
         "handoffs": case_handoffs(case_ids=[case.pk])[case.pk],
-        "agents": team_agents(team_id=case.team_id),
+        "agents": agents,
+        "can_take": case.assignee_id is None and any(a.pk == request.user.pk for a in agents),
         "identities": identities_of(customer=customer),
         "recent": timeline_items(
             customer_timeline_page(customer_id=customer.pk, limit=RECENT_INTERACTIONS)
