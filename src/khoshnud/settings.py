@@ -247,6 +247,8 @@ KHOSHNUD_INTERACTION_PIPELINE: list[str | dict[str, str]] = [
 # customer's last message a new one on the same channel still joins the same open case.
 KHOSHNUD_CASE_TEAMS = {"service": "service", "support": "support", "care": "care"}
 KHOSHNUD_CASE_ATTACH_WINDOW_HOURS = int(os.environ.get("KHOSHNUD_CASE_ATTACH_WINDOW_HOURS", "72"))
+# The inbox's "breaching soon": open cases due to be resolved within this many hours, or late.
+KHOSHNUD_INBOX_BREACHING_HOURS = float(os.environ.get("KHOSHNUD_INBOX_BREACHING_HOURS", "4"))
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",

@@ -84,6 +84,17 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:customer_detail": ("get", Role.AGENT, READ, 200),
     "web:customer_timeline": ("get", Role.AGENT, READ, 200),
     "web:analysis_correct": ("post", Role.AGENT, WRITE, 302),
+    # The inbox is every agent's; a case of a team the caller is not in is 403 even then
+    # (the world's case has the support team; the callers here are in no team).
+    "web:case_inbox": ("get", Role.AGENT, READ, 200),
+    "web:case_detail": ("get", Role.MANAGER, READ, 200),
+    "web:case_take": ("post", Role.MANAGER, WRITE, 400),  # a manager outside the team
+    "web:case_assign": ("post", Role.MANAGER, WRITE, 302),
+    "web:case_status": ("post", Role.MANAGER, WRITE, 302),
+    "web:case_priority": ("post", Role.MANAGER, WRITE, 302),
+    "web:case_kind": ("post", Role.MANAGER, WRITE, 302),
+    "web:case_note": ("post", Role.MANAGER, WRITE, 302),
+    "web:case_reply": ("post", Role.MANAGER, WRITE, 302),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -248,9 +259,20 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:analysis_correct": (
             f"/customers/{world['customer_id']}/interactions/{world['interaction_id']}/analysis/"
         ),
+        "web:case_inbox": "/cases/",
+        "web:case_detail": f"/cases/{world['case_id']}/",
+        "web:case_take": f"/cases/{world['case_id']}/take/",
+        "web:case_assign": f"/cases/{world['case_id']}/assign/",
+        "web:case_status": f"/cases/{world['case_id']}/status/",
+        "web:case_priority": f"/cases/{world['case_id']}/priority/",
+        "web:case_kind": f"/cases/{world['case_id']}/kind/",
+        "web:case_note": f"/cases/{world['case_id']}/notes/",
+        "web:case_reply": f"/cases/{world['case_id']}/replies/",
     }[name]
     client = _client(caller)
-    response = client.post(url, {"need": "care"}) if method == "post" else client.get(url)
+    form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",
+            "kind": "care", "text": "a note"}  # fmt: skip
+    response = client.post(url, form) if method == "post" else client.get(url)
     if caller.anonymous or caller.token_scopes is not None:  # the web UI takes no tokens
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.contrib.auth.models import User
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
+from khoshnud import events
 from khoshnud.accounts.models import Team
-from khoshnud.cases.models import INBOUND_TYPES, OPEN_STATUSES, Case, CaseInteraction
+from khoshnud.cases.models import INBOUND_TYPES, OPEN_STATUSES, Case, CaseEvent, CaseInteraction
 from khoshnud.channels.email_outbound import SOURCE as EMAIL_SOURCE
 from khoshnud.channels.email_outbound import email_key
+from khoshnud.customers.search import fold
+from khoshnud.inputs import clean_query_text
 from khoshnud.interactions.models import Direction, Interaction
 
 
@@ -139,3 +144,114 @@ def cases_answered(*, metadata: Mapping[int, Any]) -> dict[int, int]:
                 out[pk] = case_id
                 break
     return out
+
+
+# --- The agents' inbox and the case page ---------------------------------------------------
+
+INBOX_TABS = ("mine", "team", "unassigned", "breaching")
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox shows: a tab, filters (empty = any) and a search text."""
+
+    tab: str = "team"
+    kind: str = ""
+    status: str = ""
+    priority: str = ""
+    channel: str = ""
+    language: str = ""
+    team_id: int | None = None
+    query: str = ""
+
+
+def inbox_cases(
+    *,
+    cases: QuerySet[Case],
+    user_id: int,
+    flt: InboxFilter,
+    now: dt.datetime,
+    breach_hours: float | None = None,
+) -> QuerySet[Case]:
+    """The inbox rows among ``cases`` (already ``access.cases_visible_to``): most urgent
+    resolution due first, then newest.
+
+    Tabs: ``mine`` (assigned to the user), ``team`` (the cases of the user's teams — every case
+    for a manager in no team), ``unassigned``, ``breaching`` (open cases due to be resolved
+    within ``settings.KHOSHNUD_INBOX_BREACHING_HOURS`` wall-clock hours of ``now``, or already
+    past due). Without a status filter only open cases (new, open, waiting) are shown.
+    """
+    qs = cases
+    if flt.tab == "mine":
+        qs = qs.filter(assignee_id=user_id)
+    elif flt.tab == "team":
+        mine = Team.objects.filter(members__id=user_id)
+        if mine.exists():
+            qs = qs.filter(team__in=mine)
+    elif flt.tab == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    elif flt.tab == "breaching":
+        hours = settings.KHOSHNUD_INBOX_BREACHING_HOURS if breach_hours is None else breach_hours
+        qs = qs.filter(resolution_due__lte=now + dt.timedelta(hours=hours))
+    qs = qs.filter(status=flt.status) if flt.status else qs.filter(status__in=OPEN_STATUSES)
+    for field, value in (
+        ("kind", flt.kind),
+        ("priority", flt.priority),
+        ("channel", flt.channel),
+        ("customer__locale", flt.language),
+    ):
+        if value:
+            qs = qs.filter(**{field: value})
+    if flt.team_id is not None:
+        qs = qs.filter(team_id=flt.team_id)
+    text = clean_query_text(flt.query) if flt.query else ""
+    if text:
+        qs = qs.filter(Q(subject__icontains=text) | Q(customer__search_text__contains=fold(text)))
+    return qs.select_related("customer", "team", "assignee").order_by(
+        F("resolution_due").asc(nulls_last=True), "-opened_at", "-id"
+    )
+
+
+def case_handoffs(*, case_ids: Sequence[int]) -> dict[int, int]:
+    """How many times each case was handed off (``case.handed_off`` events); one query."""
+    counts = dict.fromkeys(case_ids, 0)
+    rows = (
+        CaseEvent.objects.filter(case_id__in=list(case_ids), action=events.CASE_HANDED_OFF)
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .values_list("case_id", "n")
+    )
+    counts.update(dict(rows))
+    return counts
+
+
+def case_thread(*, case: Case) -> list[Interaction]:
+    """The case's thread (inbound messages, replies, internal notes) oldest first, not erased
+    messages' text included as the log keeps it (erased rows have blank text)."""
+    ids = CaseInteraction.objects.filter(case=case).values("interaction_id")
+    return list(Interaction.objects.filter(pk__in=ids).order_by("occurred_at", "id"))
+
+
+def case_history(*, case: Case, limit: int = 50) -> list[CaseEvent]:
+    """The latest ``limit`` changes of the case, newest first, with their actors."""
+    return list(case.events.select_related("actor").order_by("-created_at", "-id")[:limit])
+
+
+def team_agents(*, team_id: int | None) -> list[User]:
+    """The active members of a team, by username: whom a case of the team may be assigned."""
+    if team_id is None:
+        return []
+    return list(
+        User.objects.filter(teams__id=team_id, is_active=True).order_by("username").distinct()
+    )
+
+
+def customer_other_open_cases(
+    *, cases: QuerySet[Case], customer_id: int, exclude_id: int, limit: int = 10
+) -> list[Case]:
+    """The customer's other open cases the viewer may see (for the 360 beside a case)."""
+    return [
+        c
+        for c in open_cases_of_customer(cases=cases, customer_id=customer_id, limit=limit + 1)
+        if c.pk != exclude_id
+    ][:limit]

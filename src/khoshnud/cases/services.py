@@ -6,18 +6,21 @@ Each function is one transaction and writes the case's history (``CaseEvent``) w
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from khoshnud import events
-from khoshnud.accounts.models import Team
+from khoshnud.accounts.models import Role, Team
+from khoshnud.accounts.selectors import user_has_role
 from khoshnud.accounts.services import audit_log
 from khoshnud.cases.models import (
     INBOUND_TYPES,
@@ -28,6 +31,7 @@ from khoshnud.cases.models import (
     CaseEvent,
     CaseInteraction,
     CaseKind,
+    CaseStatus,
     Priority,
     ThreadRole,
 )
@@ -35,7 +39,7 @@ from khoshnud.cases.selectors import cases_answered, teams_by_kind
 from khoshnud.customers.models import Customer
 from khoshnud.db import datetime_adapter, insert_rows, json_adapter
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
-from khoshnud.interactions.models import Channel, Direction, Interaction
+from khoshnud.interactions.models import Channel, Direction, Interaction, InteractionType
 from khoshnud.language.selectors import need_and_sentiment
 from khoshnud.servicelevels.selectors import ServiceCatalog, service_catalog
 
@@ -374,3 +378,221 @@ def cases_erase_subjects(*, customer_id: int) -> int:
     """Erase handler (customers.references): a case's subject may quote the customer's first
     message, so a privacy erasure blanks it; the case and its history of states stay."""
     return Case.objects.filter(customer_id=customer_id).exclude(subject="").update(subject="")
+
+
+# --- The agents' desk: take / assign, status, priority, hand-off, internal notes -------------
+#
+# Each write below is one transaction on the locked case row, checks the actor against the one
+# access rule (``cases.access.access_case``), refuses bad input with ``InputError`` before
+# anything is written, and records a ``CaseEvent`` naming the actor. A closed case is final:
+# every change to it is refused.
+
+# Which status may follow which (setting the status it already has is a no-op, no event).
+# "new" is only where a case starts; a resolved case may be reopened; a closed one is final.
+STATUS_NEXT: dict[str, frozenset[str]] = {
+    CaseStatus.NEW: frozenset({CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.RESOLVED,
+                               CaseStatus.CLOSED}),
+    CaseStatus.OPEN: frozenset({CaseStatus.WAITING, CaseStatus.RESOLVED, CaseStatus.CLOSED}),
+    CaseStatus.WAITING: frozenset({CaseStatus.OPEN, CaseStatus.RESOLVED, CaseStatus.CLOSED}),
+    CaseStatus.RESOLVED: frozenset({CaseStatus.OPEN, CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset(),
+}  # fmt: skip
+NOTE_SOURCE = "khoshnud.case-note"
+NOTE_MAX_LENGTH = 10_000
+
+
+def _desk_case(*, actor: Actor, case_id: object) -> tuple[User, Case]:
+    """The case locked for update, if ``actor`` may change it and it is not closed.
+
+    Raises ``Case.DoesNotExist``, ``PermissionDenied`` (the access rule) or ``InputError``.
+    Call inside ``transaction.atomic()``.
+    """
+    from khoshnud.cases.access import access_case  # access imports selectors, not services
+
+    pk = clean_int(case_id, field="case_id")
+    if not isinstance(actor, User):
+        raise PermissionDenied("a signed-in staff member is needed")
+    access_case(user=actor, case_id=pk)
+    # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    case = Case.objects.select_for_update().get(pk=pk)
+    if case.status == CaseStatus.CLOSED:
+        raise InputError("status", f"case {pk} is closed; a closed case cannot be changed")
+    return actor, case
+
+
+def _event(case: Case, actor: User, action: str, changes: dict[str, Any], reason: str = "") -> None:
+    CaseEvent.objects.create(
+        case=case, actor=actor, action=action, changes=changes, reason=reason[:200]
+    )
+
+
+def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
+    """Assign the case to an agent of its team (``assignee_id`` = the actor's own id: take it;
+    ``None``: unassign). Refused (``InputError``, nothing changed) for an unknown or inactive
+    user, one without the agent role, or one who is not in the case's team."""
+    with transaction.atomic():
+        user, case = _desk_case(actor=actor, case_id=case_id)
+        assignee: User | None = None
+        if assignee_id not in (None, ""):
+            target = clean_int(assignee_id, field="assignee_id")
+            assignee = User.objects.filter(pk=target, is_active=True).first()
+            if assignee is None:
+                raise InputError("assignee_id", f"no active staff member #{target}")
+            if not user_has_role(assignee, Role.AGENT):
+                raise InputError("assignee_id", f"{assignee.get_username()} has no staff role")
+            if (
+                case.team_id is None
+                or not Team.objects.filter(pk=case.team_id, members=assignee).exists()
+            ):
+                team = case.team.name if case.team_id and case.team else "no team"
+                raise InputError(
+                    "assignee_id",
+                    f"{assignee.get_username()} is not in the case's team ({team})",
+                )
+        if case.assignee_id == (assignee.pk if assignee else None):
+            return case
+        before = case.assignee.get_username() if case.assignee_id and case.assignee else None
+        case.assignee = assignee
+        changes: dict[str, Any] = {
+            "assignee": {"from": before, "to": assignee.get_username() if assignee else None}
+        }
+        fields = ["assignee"]
+        if assignee is not None and case.status == CaseStatus.NEW:
+            case.status = CaseStatus.OPEN  # someone is on it now
+            changes["status"] = {"from": CaseStatus.NEW, "to": CaseStatus.OPEN}
+            fields.append("status")
+        case.save(update_fields=[*fields, "updated_at"])
+        reason = "taken" if assignee is not None and assignee.pk == user.pk else ""
+        _event(case, user, events.CASE_ASSIGNED, changes, reason)
+    return case
+
+
+def case_take(*, case_id: object, actor: Actor) -> Case:
+    """The actor takes an unassigned case of their team (``case_assign`` to themselves).
+
+    Refused (``InputError``, nothing changed) when someone else has it already — two agents
+    clicking *Take* at once: the row lock makes the second one see the first one's take.
+    Taking a case you already have changes nothing."""
+    with transaction.atomic():
+        user, case = _desk_case(actor=actor, case_id=case_id)
+        if case.assignee_id is not None and case.assignee_id != user.pk:
+            holder = case.assignee.get_username() if case.assignee else "someone"
+            raise InputError("assignee_id", f"case {case.pk} is already taken by {holder}")
+        return case_assign(case_id=case.pk, assignee_id=user.pk, actor=user)
+
+
+def case_status_set(*, case_id: object, status: object, actor: Actor, reason: str = "") -> Case:
+    """Move the case to ``status`` (open, waiting, resolved, closed) along ``STATUS_NEXT``.
+
+    Resolving stamps ``resolved_at``; reopening a resolved case clears it. Refused
+    (``InputError``) for an unknown status, "new", or a move the table does not allow.
+    """
+    with transaction.atomic():
+        user, case = _desk_case(actor=actor, case_id=case_id)
+        if status not in CaseStatus.values:
+            raise InputError("status", f"{status!r} is not one of {', '.join(CaseStatus.values)}")
+        if status == case.status:
+            return case
+        if status not in STATUS_NEXT[case.status]:
+            raise InputError("status", f"a {case.status} case cannot become {status}")
+        before, case.status = case.status, str(status)
+        fields = ["status"]
+        if status == CaseStatus.RESOLVED:
+            case.resolved_at = timezone.now()
+            fields.append("resolved_at")
+        elif before == CaseStatus.RESOLVED and status == CaseStatus.OPEN:
+            case.resolved_at = None
+            fields.append("resolved_at")
+        case.save(update_fields=[*fields, "updated_at"])
+        reopened = before == CaseStatus.RESOLVED and status == CaseStatus.OPEN
+        action_reason = reason or ("reopened" if reopened else "")
+        _event(
+            case, user, events.CASE_STATUS_CHANGED,
+            {"status": {"from": before, "to": case.status}}, action_reason,
+        )  # fmt: skip
+    return case
+
+
+def case_priority_set(*, case_id: object, priority: object, actor: Actor) -> Case:
+    """Set the priority by hand (low, normal, high, urgent)."""
+    with transaction.atomic():
+        user, case = _desk_case(actor=actor, case_id=case_id)
+        if priority not in Priority.values:
+            raise InputError("priority", f"{priority!r} is not one of {', '.join(Priority.values)}")
+        if priority == case.priority:
+            return case
+        before, case.priority = case.priority, str(priority)
+        case.save(update_fields=["priority", "updated_at"])
+        _event(case, user, events.CASE_PRIORITY_CHANGED,
+               {"priority": {"from": before, "to": case.priority}})  # fmt: skip
+    return case
+
+
+def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str = "") -> Case:
+    """Hand the case off: it takes the new kind and moves to the team serving it, keeping its
+    thread (the customer repeats nothing). The assignee is cleared unless they are in the new
+    team too; due times are counted again from ``opened_at`` with the new kind's catalog entry
+    (kept when there is none). Records ``case.handed_off`` (``case_handoffs`` counts them).
+    Refused for an unknown kind or the kind the case already has."""
+    with transaction.atomic():
+        user, case = _desk_case(actor=actor, case_id=case_id)
+        if kind not in CaseKind.values:
+            raise InputError("kind", f"{kind!r} is not one of {', '.join(CaseKind.values)}")
+        if kind == case.kind:
+            raise InputError("kind", f"case {case.pk} is already a {kind} case")
+        team = teams_by_kind().get(str(kind))
+        old_team = case.team.name if case.team_id and case.team else None
+        changes: dict[str, Any] = {
+            "kind": {"from": case.kind, "to": kind},
+            "team": {"from": old_team, "to": team.name if team else None},
+        }
+        case.kind, case.team = str(kind), team
+        fields = ["kind", "team"]
+        if case.assignee_id is not None and (
+            team is None or not team.members.filter(pk=case.assignee_id).exists()
+        ):
+            gone = case.assignee.get_username() if case.assignee else None
+            changes["assignee"] = {"from": gone, "to": None}
+            case.assignee = None
+            fields.append("assignee")
+        tier = Customer.objects.filter(pk=case.customer_id).values_list("tier", flat=True).first()
+        catalog = service_catalog()
+        entry = catalog.entry_for(kind=case.kind, tier=tier or "standard", channel=case.channel)
+        if entry is not None:
+            due = catalog.due_times(entry=entry, opened_at=case.opened_at)
+            case.service_level = entry
+            case.first_response_due = due.first_response_due
+            case.resolution_due = due.resolution_due
+            case.time_zone = due.time_zone
+            fields += ["service_level", "first_response_due", "resolution_due", "time_zone"]
+        case.save(update_fields=[*fields, "updated_at"])
+        _event(case, user, events.CASE_HANDED_OFF, changes, reason)
+    return case
+
+
+def case_note_add(*, case_id: object, text: object, actor: Actor) -> Interaction:
+    """An internal note on the case: an interaction of type ``note`` in the log (so the 360
+    shows it to staff), direction outbound (the log knows only inbound and outbound), linked
+    to the thread as a note. It is never sent: no pipeline step, no channel delivery, and it
+    is not a first response."""
+    clean = clean_str(text, field="text", max_length=NOTE_MAX_LENGTH, required=True)
+    with transaction.atomic():
+        user, case = _desk_case(actor=actor, case_id=case_id)
+        now = timezone.now()
+        note = Interaction.objects.create(
+            customer_id=case.customer_id,
+            channel=case.channel,
+            direction=Direction.OUTBOUND,
+            type=InteractionType.NOTE,
+            occurred_at=now,
+            text=clean,
+            metadata={"case_id": case.pk, "internal": True},
+            staff=user,
+            source=NOTE_SOURCE,
+            external_id=uuid.uuid4().hex,
+            created_at=now,
+        )
+        CaseInteraction.objects.create(case=case, interaction=note, role=ThreadRole.NOTE)
+        case.save(update_fields=["updated_at"])
+        _event(case, user, events.CASE_NOTE_ADDED, {"interaction": note.pk})
+    return note

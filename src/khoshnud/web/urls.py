@@ -1,6 +1,6 @@
 from django.urls import path
 
-from khoshnud.web import views
+from khoshnud.web import cases, views
 
 app_name = "web"
 
@@ -17,4 +17,14 @@ urlpatterns = [
         views.analysis_correct,
         name="analysis_correct",
     ),
+    # The agents' inbox and the case page (web/cases.py).
+    path("cases/", cases.case_inbox, name="case_inbox"),
+    path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/take/", cases.case_take, name="case_take"),
+    path("cases/<int:case_id>/assign/", cases.case_assign, name="case_assign"),
+    path("cases/<int:case_id>/status/", cases.case_status, name="case_status"),
+    path("cases/<int:case_id>/priority/", cases.case_priority, name="case_priority"),
+    path("cases/<int:case_id>/kind/", cases.case_kind, name="case_kind"),
+    path("cases/<int:case_id>/notes/", cases.case_note, name="case_note"),
+    path("cases/<int:case_id>/replies/", cases.case_reply_send, name="case_reply"),
 ]

@@ -1,0 +1,288 @@
+"""The agents' inbox and the case page: thin views over cases.selectors and cases.services.
+
+Every read goes through ``cases.access.cases_visible_to`` / ``access_case`` (an agent sees the
+cases of their teams, a manager all). Changes are plain POST forms answered by a redirect to
+the case page (so they work without JavaScript); a refused change shows the case page again
+with the reason and status 400, nothing stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from khoshnud import events
+from khoshnud.accounts.access import staff_required
+from khoshnud.accounts.models import Role, Scope, Team
+from khoshnud.accounts.selectors import user_has_role
+from khoshnud.cases import services
+from khoshnud.cases.access import access_case, cases_visible_to
+from khoshnud.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, Priority
+from khoshnud.cases.replies import CaseClosed, case_reply
+from khoshnud.cases.selectors import (
+    INBOX_TABS,
+    InboxFilter,
+    case_handoffs,
+    case_history,
+    case_thread,
+    customer_other_open_cases,
+    inbox_cases,
+    team_agents,
+)
+from khoshnud.cases.services import STATUS_NEXT
+from khoshnud.customers.models import Locale
+from khoshnud.customers.selectors import identities_of
+from khoshnud.inputs import InputError
+from khoshnud.interactions.models import Channel
+from khoshnud.interactions.selectors import customer_timeline_page
+from khoshnud.interactions.timeline import timeline_items
+from khoshnud.language.models import Need, Sentiment
+
+CASES_PER_PAGE = 25
+RECENT_INTERACTIONS = 5
+
+
+def _choice(value: str, allowed: list[str]) -> str:
+    """A filter value from the URL, or "" (any) when it is not one of ``allowed``."""
+    return value if value in allowed else ""
+
+
+def _visible_teams(request: HttpRequest) -> list[Team]:
+    if user_has_role(request.user, Role.MANAGER):
+        return list(Team.objects.order_by("name"))
+    return list(Team.objects.filter(members__id=int(request.user.pk or 0)).order_by("name"))
+
+
+def _inbox_filter(request: HttpRequest, teams: list[Team]) -> InboxFilter:
+    get = request.GET
+    team_id: int | None = None
+    if get.get("team", "").isdigit() and int(get["team"]) in {t.pk for t in teams}:
+        team_id = int(get["team"])
+    return InboxFilter(
+        tab=_choice(get.get("tab", ""), list(INBOX_TABS)) or "team",
+        kind=_choice(get.get("kind", ""), list(CaseKind.values)),
+        status=_choice(get.get("status", ""), list(CaseStatus.values)),
+        priority=_choice(get.get("priority", ""), list(Priority.values)),
+        channel=_choice(get.get("channel", ""), list(Channel.values)),
+        language=_choice(get.get("language", ""), list(Locale.values)),
+        team_id=team_id,
+        query=get.get("q", "").strip()[:200],
+    )
+
+
+@staff_required()
+@require_GET
+def case_inbox(request: HttpRequest) -> HttpResponse:
+    """My cases, my team's queue, unassigned, breaching soon; filters, search, 25 a page."""
+    teams = _visible_teams(request)
+    flt = _inbox_filter(request, teams)
+    now = timezone.now()
+    cases = inbox_cases(
+        cases=cases_visible_to(user=request.user),
+        user_id=int(request.user.pk or 0),
+        flt=flt,
+        now=now,
+    )
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "flt": flt,
+        "page": page,
+        "now": now,
+        "teams": teams,
+        "tabs": [
+            ("mine", _("My cases")),
+            ("team", _("My team's queue")),
+            ("unassigned", _("Unassigned")),
+            ("breaching", _("Breaching soon")),
+        ],
+        "languages": Locale.choices,
+        "open_statuses": OPEN_STATUSES,
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "case-results":
+        return render(request, "web/_case_results.html", context)
+    return render(request, "web/case_inbox.html", context)
+
+
+def _case_or_404(request: HttpRequest, case_id: int) -> Case:
+    try:
+        return access_case(user=request.user, case_id=case_id)
+    except Case.DoesNotExist:
+        raise Http404(f"no case #{case_id}") from None
+
+
+def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    links = dict(case.links.values_list("interaction_id", "role"))
+    items = timeline_items(case_thread(case=case))
+    for item in items:
+        item["role"] = links.get(item["id"], "")
+    customer = case.customer
+    visible = cases_visible_to(user=request.user)
+    agents = team_agents(team_id=case.team_id)
+    return {
+        "case": case,
+        "customer": customer,
+        "now": timezone.now(),
+        "items": items,
+        "history": _history_rows(case_history(case=case)),
+        "handoffs": case_handoffs(case_ids=[case.pk])[case.pk],
+        "agents": agents,
+        "can_take": case.assignee_id is None and any(a.pk == request.user.pk for a in agents),
+        "identities": identities_of(customer=customer),
+        "recent": timeline_items(
+            customer_timeline_page(customer_id=customer.pk, limit=RECENT_INTERACTIONS)
+        ),
+        "other_cases": customer_other_open_cases(
+            cases=visible, customer_id=customer.pk, exclude_id=case.pk
+        ),
+        "next_statuses": sorted(STATUS_NEXT[case.status], key=CaseStatus.values.index),
+        "kinds": [(k, label) for k, label in CaseKind.choices if k != case.kind],
+        "priorities": Priority.choices,
+        "can_change": case.status != CaseStatus.CLOSED,
+        "open_statuses": OPEN_STATUSES,
+        "need_choices": Need.choices,
+        "sentiment_choices": Sentiment.choices,
+    }
+
+
+def _action_names() -> dict[str, str]:
+    return {
+        events.CASE_OPENED: _("opened the case"),
+        events.CASE_PRIORITY_RAISED: _("raised the priority"),
+        events.CASE_FIRST_RESPONSE: _("first response"),
+        events.CASE_ASSIGNED: _("changed the assignee"),
+        events.CASE_STATUS_CHANGED: _("changed the status"),
+        events.CASE_PRIORITY_CHANGED: _("changed the priority"),
+        events.CASE_HANDED_OFF: _("handed the case off"),
+        events.CASE_NOTE_ADDED: _("added a note"),
+    }
+
+
+def _value_name(field: str, value: object) -> str:
+    """A stored code in the viewer's language (a status, kind, priority), else as stored."""
+    if value is None:
+        return "—"
+    choices = {"status": CaseStatus, "kind": CaseKind, "priority": Priority}.get(field)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return str(value)
+
+
+def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
+    """The case's history worded for the viewer: who, what, from → to (stored codes named)."""
+    actions = _action_names()
+    fields = {
+        "status": _("status"),
+        "kind": _("kind"),
+        "priority": _("priority"),
+        "team": _("team"),
+        "assignee": _("assignee"),
+    }
+    # The reasons the services write themselves; a person's own words are shown as typed.
+    reasons = {
+        "taken": _("taken"),
+        "opened by hand": _("opened by hand"),
+        "reopened": _("reopened"),
+    }
+    rows = []
+    for event in found:
+        changes = [
+            (str(fields[name]), _value_name(name, change.get("from")),
+             _value_name(name, change.get("to")))
+            for name, change in event.changes.items()
+            if name in fields and isinstance(change, dict)
+        ]  # fmt: skip
+        rows.append({
+            "at": event.created_at,
+            "actor": event.actor.get_username() if event.actor else _("automatic"),
+            "action": actions.get(event.action, event.action),
+            "changes": changes,
+            "reason": reasons.get(event.reason, event.reason),
+        })  # fmt: skip
+    return rows
+
+
+@staff_required()
+@require_GET
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case_or_404(request, case_id)
+    return render(request, "web/case_detail.html", _case_context(request, case))
+
+
+def _change(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    """Run one desk service with the form's values; redirect back, or 400 with the reason."""
+    case = _case_or_404(request, case_id)  # 404 / 403 before reading the form
+    post = request.POST
+    try:
+        if action == "take":
+            services.case_take(case_id=case.pk, actor=request.user)
+            done = _("You took this case.")
+        elif action == "assign":
+            services.case_assign(
+                case_id=case.pk, assignee_id=post.get("assignee") or None, actor=request.user
+            )
+            done = _("Assignment saved.")
+        elif action == "status":
+            services.case_status_set(
+                case_id=case.pk, status=post.get("status", ""), actor=request.user
+            )
+            done = _("Status saved.")
+        elif action == "priority":
+            services.case_priority_set(
+                case_id=case.pk, priority=post.get("priority", ""), actor=request.user
+            )
+            done = _("Priority saved.")
+        elif action == "kind":
+            services.case_kind_change(
+                case_id=case.pk,
+                kind=post.get("kind", ""),
+                actor=request.user,
+                reason=post.get("reason", "").strip()[:200],
+            )
+            done = _("Case handed off.")
+        elif action == "reply":
+            reply = case_reply(case=case, text=post.get("text", ""), actor=request.user)
+            done = _("Reply queued for %(address)s.") % {"address": reply.address}
+        else:  # "note"
+            services.case_note_add(case_id=case.pk, text=post.get("text", ""), actor=request.user)
+            done = _("Note added.")
+    except (InputError, CaseClosed) as exc:
+        fresh = _case_or_404(request, case_id)
+        reason = exc.message if isinstance(exc, InputError) else _("A closed case takes no reply.")
+        context = {**_case_context(request, fresh), "error": reason, "error_action": action}
+        if action in ("note", "reply"):
+            context[f"{action}_text"] = post.get("text", "")
+        return render(request, "web/case_detail.html", context, status=400)
+    messages.success(request, done)
+    try:
+        access_case(user=request.user, case_id=case.pk)
+    except PermissionDenied:  # handed to a team the agent is not in: back to the inbox
+        return redirect(reverse("web:case_inbox"))
+    return redirect(reverse("web:case_detail", args=[case.pk]))
+
+
+def _post_view(action: str) -> Any:
+    @staff_required(scope=Scope.WRITE)
+    @require_POST
+    def view(request: HttpRequest, case_id: int) -> HttpResponse:
+        return _change(request, case_id, action)
+
+    view.__name__ = view.__qualname__ = f"case_{action}"
+    return view
+
+
+case_take = _post_view("take")
+case_assign = _post_view("assign")
+case_status = _post_view("status")
+case_priority = _post_view("priority")
+case_kind = _post_view("kind")
+case_note = _post_view("note")
+case_reply_send = _post_view("reply")
