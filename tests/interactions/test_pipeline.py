@@ -128,3 +128,13 @@ def test_interactions_imports_no_app_above_it() -> None:
                 if parts[0] == "khoshnud" and len(parts) > 1 and parts[1] in above:
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
+
+
+def test_ids_travel_to_the_queue_as_runs_and_come_back_whole() -> None:
+    from khoshnud.interactions.pipeline import id_runs, ids_from_runs
+
+    ids = [3, 4, 5, 6, 9, 11, 12]
+    assert id_runs(ids) == [[3, 6], 9, [11, 12]]
+    assert ids_from_runs(id_runs(ids)) == ids
+    assert id_runs([]) == [] and ids_from_runs([]) == []
+    assert ids_from_runs([7, 8]) == [7, 8]  # a task queued before runs existed

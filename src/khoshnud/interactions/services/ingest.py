@@ -49,6 +49,10 @@ DIRECTIONS = frozenset(Direction.values)
 TYPES = frozenset(InteractionType.values)
 STAGES = frozenset(JourneyStage.values) | {""}
 IDENTITY_KINDS = tuple(IdentityKind.values)
+# A customer reference holding only these keys has no profile to check (the common case:
+# an event names its customer by one identity).
+_IDENTITY_KEYS = frozenset(IDENTITY_KINDS)
+_REFERENCE_KEYS = _IDENTITY_KEYS | {"id"}
 MAX_TEXT = 100_000
 _CHUNK = 500
 
@@ -131,7 +135,9 @@ def _clean_event(index: int, raw: object) -> _Event:
     if customer.get("id") is not None:
         customer_id = clean_int(customer["id"], field="customer.id")
     identities: list[tuple[str, str]] = []
-    for kind in IDENTITY_KINDS:
+    # One key (the usual reference) is read directly; more keep the kinds' fixed order.
+    kinds = IDENTITY_KINDS if len(customer) > 1 else [k for k in customer if k in _IDENTITY_KEYS]
+    for kind in kinds:
         value = customer.get(kind)
         if value is None or value == "":
             continue
@@ -141,12 +147,13 @@ def _clean_event(index: int, raw: object) -> _Event:
             raise EventError(f"customer.{kind}: {exc}") from None
     if customer_id is None and not identities:
         raise EventError(f"customer needs an id or one of {list(IDENTITY_KINDS)}")
-    try:
-        # A profile is checked even when the customer exists: a bad value is the sender's
-        # mistake either way, and is only used for a customer the event creates.
-        clean_profile(customer, partial=True)
-    except CustomerInputError as exc:
-        raise EventError(f"customer: {exc}") from None
+    if not customer.keys() <= _REFERENCE_KEYS:
+        try:
+            # A profile is checked even when the customer exists: a bad value is the sender's
+            # mistake either way, and is only used for a customer the event creates.
+            clean_profile(customer, partial=True)
+        except CustomerInputError as exc:
+            raise EventError(f"customer: {exc}") from None
     text = raw.get("text", "")
     if text is None:
         text = ""
