@@ -223,15 +223,14 @@ def events_ingest(*, events: Sequence[object], max_batch: int | None = None) -> 
 
 def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
     now = timezone.now()
-    existing = _existing_interactions({(e.source, e.external_id) for e in valid})
+    # No look-up of stored keys first: the insert skips them (ON CONFLICT DO NOTHING) and only
+    # the keys it skipped are read back below — one query fewer for a batch of new events, the
+    # usual case (a replayed batch pays it after the insert instead).
     fresh: list[_Event] = []
     seen: dict[tuple[str, str], _Event] = {}
     for event in valid:
         key = (event.source, event.external_id)
-        if key in existing:
-            iid, cid = existing[key]
-            results[event.index] = EventResult(event.index, "duplicate", iid, cid)
-        elif key in seen:
+        if key in seen:
             results[event.index] = EventResult(event.index, "duplicate")  # filled in below
         else:
             seen[key] = event
@@ -267,7 +266,7 @@ def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
         )
     ids = _insert(rows)
     missing = {(e.source, e.external_id) for e in stored} - ids.keys()
-    if missing:  # stored meanwhile by a concurrent batch: report what is there
+    if missing:  # stored before (a replay) or meanwhile by a concurrent batch: report it
         ids.update(_existing_interactions(missing))
     created: list[int] = []
     for event in stored:
