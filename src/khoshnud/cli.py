@@ -19,6 +19,7 @@ COMMANDS = {
     "user": "user",
     "language": "language",
     "pipeline": "pipeline",
+    "periodic": "periodic",
     "migrate": "migrate",
 }
 
@@ -35,6 +36,7 @@ commands:
   language    train / eval / analyse the offline language models; `language backfill`
               classifies what was missed (the language steps of `pipeline backfill`)
   pipeline    backfill: hand each pipeline step the interactions it has not handled
+  periodic    list the periodic jobs the worker runs (breach scans…); --run NAME queues one
   bench       run a benchmark: ingest, timeline, language
   migrate     create or update the database schema
   manage      any Django management command

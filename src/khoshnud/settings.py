@@ -201,6 +201,10 @@ def _env_number(name: str, default: str, kind: type[float] | type[int], minimum:
 KHOSHNUD_WORKER_LEASE_SECONDS = _env_number("KHOSHNUD_WORKER_LEASE_SECONDS", "60", float, 0.5)
 # A task is claimed at most this many times (reclaims and retries after database errors).
 KHOSHNUD_TASK_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_TASK_MAX_ATTEMPTS", "5", int, 1))
+# How often each worker looks for periodic jobs that are due (ops.periodic); a job's own
+# period is set where it is registered, overridden here by name (seconds; 0 switches it off).
+KHOSHNUD_PERIODIC_TICK_SECONDS = _env_number("KHOSHNUD_PERIODIC_TICK_SECONDS", "5", float, 0.1)
+KHOSHNUD_PERIODIC: dict[str, float] = {}
 
 # Outbound email (docs/cases.md): SMTP when EMAIL_HOST is set, else printed on the console.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

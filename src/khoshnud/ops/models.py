@@ -21,3 +21,19 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}:{self.pid})"
+
+
+class PeriodicJob(models.Model):
+    """When a periodic job (``ops.periodic``) is next due.
+
+    Whichever worker first moves ``next_run_at`` forward (one conditional UPDATE) enqueues the
+    job's task in the same transaction: each period's run is queued once, however many workers
+    tick, and a worker that dies between the two leaves neither behind.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (next {self.next_run_at:%Y-%m-%d %H:%M:%S})"

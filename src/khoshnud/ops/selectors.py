@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from khoshnud.ops.models import WorkerHeartbeat
+from khoshnud.ops.models import PeriodicJob, WorkerHeartbeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +51,8 @@ def tasks_abandoned(
         if last_sign is None or last_sign < cutoff:
             abandoned.append(AbandonedTask(str(task_id), worker_id, len(worker_ids)))
     return abandoned
+
+
+def periodic_schedule() -> dict[str, PeriodicJob]:
+    """The stored schedule of the periodic jobs, by name (a job not yet ticked has none)."""
+    return {job.name: job for job in PeriodicJob.objects.all()}

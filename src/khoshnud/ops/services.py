@@ -1,4 +1,5 @@
-"""Writes of the ops app: worker heartbeats and putting tasks back in the database queue.
+"""Writes of the ops app: worker heartbeats, putting tasks back in the database queue, and
+enqueuing periodic jobs when they are due.
 
 The queue is django-tasks-db's table (``DBTaskResult``): a worker claims a READY task by
 setting it RUNNING and appending its id to ``worker_ids``. These services only move a task
@@ -13,12 +14,13 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
-from khoshnud.ops.models import WorkerHeartbeat
+from khoshnud.ops.models import PeriodicJob, WorkerHeartbeat
 from khoshnud.ops.selectors import tasks_abandoned
 
 logger = logging.getLogger("khoshnud.worker")
@@ -120,3 +122,38 @@ def task_retry_later(*, task: DBTaskResult, delay: float) -> None:
     task.run_after = timezone.now() + timedelta(seconds=delay)
     task.finished_at = None
     task.save(update_fields=["status", "run_after", "finished_at"])
+
+
+def periodic_enqueue_due(*, now: datetime | None = None) -> list[str]:
+    """Enqueue every periodic job whose time has come; answers the names enqueued.
+
+    Safe with many workers ticking at once: the conditional UPDATE that moves a job's
+    ``next_run_at`` past ``now`` succeeds for one of them only, and that one enqueues the task
+    in the same transaction.
+    """
+    from khoshnud.ops.periodic import periodic_jobs
+
+    now = now or timezone.now()
+    jobs = [job for job in periodic_jobs() if job.period > 0]
+    if not jobs:
+        return []
+    PeriodicJob.objects.bulk_create(
+        [PeriodicJob(name=job.name, next_run_at=now) for job in jobs], ignore_conflicts=True
+    )
+    enqueued = []
+    for job in jobs:
+        with transaction.atomic():
+            moved = PeriodicJob.objects.filter(name=job.name, next_run_at__lte=now).update(
+                next_run_at=now + timedelta(seconds=job.period), last_enqueued_at=now
+            )
+            if moved:
+                job.task.enqueue()
+                enqueued.append(job.name)
+    return enqueued
+
+
+def periodic_run_now(*, name: str) -> None:
+    """Enqueue one periodic job at once (``khoshnud periodic --run NAME``); its schedule stays."""
+    from khoshnud.ops.periodic import periodic_job
+
+    periodic_job(name).task.enqueue()

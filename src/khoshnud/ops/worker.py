@@ -33,6 +33,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from khoshnud.ops.services import (
+    periodic_enqueue_due,
     task_retry_later,
     tasks_reclaim,
     tasks_release,
@@ -120,6 +121,37 @@ class Heartbeat(threading.Thread):
                     # reclaimed while it still runs them.
                     wait = backoff.next()
                     logger.exception("heartbeat failed; retrying in %.1fs", wait)
+                    close_connections()
+                self.stopped.wait(wait)
+        finally:
+            close_connections()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+class PeriodicTicker(threading.Thread):
+    """Enqueues the periodic jobs that are due (``ops.periodic``), every ``every`` seconds.
+
+    Every worker process runs one; the database decides which of them enqueues each run.
+    """
+
+    def __init__(self, every: float) -> None:
+        super().__init__(name="khoshnud-periodic", daemon=True)
+        self.every = every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        backoff = Backoff(first=self.every, cap=max(self.every, 30.0))
+        try:
+            while not self.stopped.is_set():
+                try:
+                    periodic_enqueue_due()
+                    wait = self.every
+                except Exception:  # a database fault included: log, wait, carry on
+                    wait = backoff.next()
+                    logger.exception("periodic jobs: tick failed; retrying in %.1fs", wait)
                     close_connections()
                 self.stopped.wait(wait)
         finally:
@@ -219,3 +251,7 @@ def lease_seconds() -> float:
 
 def max_attempts() -> int:
     return int(settings.KHOSHNUD_TASK_MAX_ATTEMPTS)
+
+
+def periodic_tick_seconds() -> float:
+    return float(settings.KHOSHNUD_PERIODIC_TICK_SECONDS)

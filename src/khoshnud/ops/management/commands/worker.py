@@ -67,15 +67,23 @@ class Command(BaseCommand):
         for name in ("khoshnud.worker", "django_tasks", "django_tasks_db"):
             logging.getLogger(name).setLevel(level)
         warm_up()  # load the language models once, before the first message waits for them
-        if settings.TASK_BACKEND == "rq":
-            call_command("rqworker", "default", burst=batch)
-            return
+        from khoshnud.ops.services import periodic_enqueue_due
         from khoshnud.ops.worker import (
             DatabaseUnavailable,
             LeasedWorker,
+            PeriodicTicker,
             lease_seconds,
             max_attempts,
+            periodic_tick_seconds,
         )
+
+        if batch:
+            periodic_enqueue_due()  # a one-off run does what is due now, then exits
+        else:
+            PeriodicTicker(periodic_tick_seconds()).start()
+        if settings.TASK_BACKEND == "rq":
+            call_command("rqworker", "default", burst=batch)
+            return
 
         worker = LeasedWorker(
             lease=lease_seconds(),
