@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -20,6 +22,7 @@ from khoshnud.cases.services import (
     case_status_set,
     case_take,
 )
+from khoshnud.cases.signals import case_resolved
 from khoshnud.inputs import InputError
 from khoshnud.interactions.models import Interaction
 from tests.cases.conftest import Shop, analysed
@@ -137,6 +140,33 @@ def test_status_transitions_resolve_reopen_close(shop: Shop) -> None:
         ("open", "resolved", ""),
         ("resolved", "closed", ""),
     ]
+
+
+def test_case_resolved_is_announced_after_commit_each_time(
+    shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    case = _service_case(shop)
+    agent = shop.agents["service"]
+    heard: list[tuple[int, int | None]] = []
+
+    def receiver(sender: object, case_id: int, actor_id: int | None, **kwargs: object) -> None:
+        heard.append((case_id, actor_id))
+
+    case_resolved.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            case_status_set(case_id=case.pk, status="waiting", actor=agent)
+        assert heard == []  # only resolving is announced
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            case_status_set(case_id=case.pk, status="resolved", actor=agent)
+            assert heard == []  # not before the commit
+        assert len(callbacks) == 1
+        case_status_set(case_id=case.pk, status="open", actor=agent)
+        with django_capture_on_commit_callbacks(execute=True):
+            case_status_set(case_id=case.pk, status="resolved", actor=agent)
+    finally:
+        case_resolved.disconnect(receiver)
+    assert heard == [(case.pk, agent.pk), (case.pk, agent.pk)]
 
 
 def test_bad_status_changes_are_refused_and_a_closed_case_is_final(shop: Shop) -> None:

@@ -36,6 +36,7 @@ from khoshnud.cases.models import (
     ThreadRole,
 )
 from khoshnud.cases.selectors import cases_answered, teams_by_kind
+from khoshnud.cases.signals import announce_resolved
 from khoshnud.customers.models import Customer
 from khoshnud.db import datetime_adapter, insert_rows, json_adapter
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
@@ -510,6 +511,8 @@ def case_status_set(*, case_id: object, status: object, actor: Actor, reason: st
             case, user, events.CASE_STATUS_CHANGED,
             {"status": {"from": before, "to": case.status}}, action_reason,
         )  # fmt: skip
+        if case.status == CaseStatus.RESOLVED:
+            announce_resolved(case_id=case.pk, actor_id=user.pk)
     return case
 
 
