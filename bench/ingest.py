@@ -26,28 +26,47 @@ TEXTS = [
 CHANNELS = ["email", "sms", "telegram", "instagram", "phone", "chat", "web", "wechat"]
 
 
+REPLIES = [
+    "سلام، پیگیری می‌کنیم و خبر می‌دهیم",
+    "您好，我们马上为您处理",
+    "Thanks for writing, we are on it",
+]
+
+
 def _events(n: int, customers: list[tuple[int, str]], seed: int, tag: str) -> list[dict[str, Any]]:
+    """``n`` events shaped like a help desk's traffic: conversations of 1–6 messages (3.5 on
+    average) a few minutes to hours apart, opened by the customer and then alternating with
+    the business's replies, on the customer's usual channel four times out of five; six months
+    of traffic arriving roughly in time order."""
     rng = random.Random(seed)
     start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
-    step = 180 * 86400 / n  # six months of traffic, arriving roughly in time order
-    out = []
-    for i in range(n):
+    step = 180 * 86400 / n
+    usual: dict[str, str] = {}
+    out: list[dict[str, Any]] = []
+    while len(out) < n:
         _cid, email = customers[rng.randrange(len(customers))]
-        when = start + dt.timedelta(seconds=int(i * step) + rng.randrange(600))
-        out.append(
-            {
-                "source": f"bench-{tag}",
-                "external_id": f"e{i:09d}",
-                "channel": rng.choice(CHANNELS),
-                "direction": "inbound",
-                "type": "message",
-                "stage": "service",
-                "occurred_at": when.isoformat(),
-                "customer": {"email": email},
-                "text": rng.choice(TEXTS),
-                "metadata": {"seq": i},
-            }
-        )
+        channel = usual.setdefault(email, rng.choice(CHANNELS))
+        if rng.random() < 0.2:
+            channel = rng.choice(CHANNELS)
+        when = start + dt.timedelta(seconds=int(len(out) * step) + rng.randrange(600))
+        for turn in range(min(n - len(out), rng.randint(1, 6))):
+            inbound = turn % 2 == 0
+            i = len(out)
+            out.append(
+                {
+                    "source": f"bench-{tag}",
+                    "external_id": f"e{i:09d}",
+                    "channel": channel,
+                    "direction": "inbound" if inbound else "outbound",
+                    "type": "message",
+                    "stage": "service",
+                    "occurred_at": when.isoformat(),
+                    "customer": {"email": email},
+                    "text": rng.choice(TEXTS if inbound else REPLIES),
+                    "metadata": {"seq": i},
+                }
+            )
+            when += dt.timedelta(minutes=rng.randrange(3, 240))
     return out
 
 
@@ -159,6 +178,39 @@ def _clear(db: str) -> None:
             cur.execute("VACUUM")
 
 
+def _with_case_pipeline(events: list[dict[str, Any]], db: str) -> dict[str, Any]:
+    """Ingest ``events`` again into an empty log, each batch followed by the case step of the
+    pipeline (what the worker runs after commit: open or join a case per inbound message), in
+    the same process; the demo catalog and teams price and place the cases."""
+    from django.conf import settings
+
+    from khoshnud.accounts.models import Team
+    from khoshnud.cases.models import Case
+    from khoshnud.cases.services import case_open_or_attach
+    from khoshnud.interactions.services import events_ingest
+    from khoshnud.ops.demo_data import demo_service_catalog
+
+    _clear(db)
+    Case.objects.all().delete()
+    demo_service_catalog()
+    for name in set(settings.KHOSHNUD_CASE_TEAMS.values()):
+        Team.objects.get_or_create(name=name)
+    ingest_s = cases_s = 0.0
+    for i in range(0, len(events), BATCH):
+        started = time.perf_counter()
+        results = events_ingest(events=events[i : i + BATCH])
+        ingest_s += time.perf_counter() - started
+        started = time.perf_counter()
+        case_open_or_attach(interaction_ids=[r.id for r in results if r.id is not None])
+        cases_s += time.perf_counter() - started
+    return {
+        "seconds": ingest_s + cases_s,
+        "ingest_s": ingest_s,
+        "cases_s": cases_s,
+        "opened": Case.objects.count(),
+    }
+
+
 def run(*, scale: int, db: str) -> dict[str, Any]:
     from django.db import connection
 
@@ -198,6 +250,20 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     print(f"  service events_ingest:  {rate:,.0f} events/s ({service_s:.1f} s)")
     print(f"  ratio service / raw executemany: {rate / raw_rate:.2f}")
     print(f"  replaying a batch of {BATCH} (all duplicates): {replay_ms:.0f} ms")
+
+    cases = _with_case_pipeline(_events(scale, customers, seed=7, tag="cases"), db)
+    with_cases_rate = scale / cases["seconds"]
+    print(
+        f"  with the case pipeline: {with_cases_rate:,.0f} events/s "
+        f"({cases['seconds']:.1f} s: ingest {cases['ingest_s']:.1f} + cases "
+        f"{cases['cases_s']:.1f}; {cases['opened']:,} cases opened)"
+    )
+    print(f"  ratio with cases / ingestion alone: {with_cases_rate / rate:.2f}")
+    extra.update(
+        with_cases_events_per_s=round(with_cases_rate),
+        with_cases_ratio=round(with_cases_rate / rate, 3),
+        cases_opened=cases["opened"],
+    )
     return {
         "events_per_s": round(rate),
         "raw_rows_per_s": round(raw_rate),

@@ -377,7 +377,12 @@ def json_adapter() -> Callable[[Any], Any]:
 
 
 def insert_rows(
-    *, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], returning: str = ""
+    *,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    returning: str = "",
+    types: Sequence[str] = (),
 ) -> list[Any]:
     """Insert many rows in multi-row statements; with ``returning``, its values in row order.
 
@@ -385,9 +390,22 @@ def insert_rows(
     each value through its field (measured: 10 s of an 18 s pipeline step that writes 18k cases
     and 47k links and events on SQLite); the rows here come from a service that built them
     from validated data. Row order of RETURNING is what bulk_create relies on too.
+
+    With ``types`` (the PostgreSQL type of each column), PostgreSQL gets one
+    ``INSERT … SELECT FROM unnest(arrays)``: one parameter per column, so the driver does not
+    parse a statement of thousands of placeholders (measured: 3 of 11 s of the case step).
     """
     if not rows:
         return []
+    if types and is_postgres():
+        arrays = ", ".join(f"%b::{pg_type}[]" for pg_type in types)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - code, not input
+            f"SELECT * FROM unnest({arrays})" + (f" RETURNING {returning}" if returning else "")
+        )
+        with _cursor(binary=True) as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            return [r[0] for r in cursor.fetchall()] if returning else []
     per_statement = max(1, 30000 // len(columns))  # under both databases' parameter limits
     row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     out: list[Any] = []

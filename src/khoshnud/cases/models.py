@@ -77,6 +77,12 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["customer", "channel", "status"], name="case_customer_open"),
             models.Index(fields=["team", "status", "resolution_due"], name="case_team_queue"),
+            # The pipeline's look-up: a customer's open cases with a recent last message.
+            models.Index(
+                fields=["customer", "last_message_at"],
+                name="case_open_recent",
+                condition=models.Q(status__in=["new", "open", "waiting"]),
+            ),
         ]
 
     def __str__(self) -> str:

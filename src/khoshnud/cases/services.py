@@ -211,12 +211,31 @@ def case_open_or_attach(*, interaction_ids: Sequence[int]) -> int:
     """
     ids = sorted({int(i) for i in interaction_ids})
     attached = 0
+    prices = _Prices()
     for start in range(0, len(ids), _CHUNK):
-        attached += _open_or_attach_chunk(ids[start : start + _CHUNK])
+        attached += _open_or_attach_chunk(ids[start : start + _CHUNK], prices)
     return attached
 
 
-def _open_or_attach_chunk(ids: list[int]) -> int:
+class _Prices:
+    """The catalog (with its calendars' schedules) and the kind → team map, loaded when a
+    chunk first opens a case and kept for the rest of the call."""
+
+    _catalog: ServiceCatalog | None = None
+    _teams: dict[str, Team] | None = None
+
+    def catalog(self) -> ServiceCatalog:
+        if self._catalog is None:
+            self._catalog = service_catalog()
+        return self._catalog
+
+    def teams(self) -> dict[str, Team]:
+        if self._teams is None:
+            self._teams = teams_by_kind()
+        return self._teams
+
+
+def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
     linked = set(
         CaseInteraction.objects.filter(interaction_id__in=ids).values_list(
             "interaction_id", flat=True
@@ -251,14 +270,18 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
         tiers = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "tier"))
         open_cases: dict[tuple[int, str], Case] = {}
         by_pk: dict[int, Case] = {}
+        # Only a case whose last message is within the window of this chunk's earliest
+        # message can take one (the latest open case of a customer and channel always passes
+        # when any of theirs does), and the cases that emails answer by their headers.
+        since = rows[0]["occurred_at"] - window
         for found in Case.objects.filter(
-            customer_id__in=customer_ids, status__in=OPEN_STATUSES
+            Q(last_message_at__gte=since) | Q(pk__in=set(answered.values())),
+            customer_id__in=customer_ids,
+            status__in=OPEN_STATUSES,
         ).order_by("last_message_at", "id"):
             open_cases[(found.customer_id, found.channel)] = found  # the latest one wins
             by_pk[found.pk] = found
         batch = _Batch(new_cases=[], changed={}, links=[], events=[])
-        catalog: ServiceCatalog | None = None
-        teams: dict[str, Team] | None = None
         for row in rows:
             key = (row["customer_id"], row["channel"])
             case = open_cases.get(key)
@@ -279,8 +302,6 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
             if case is not None and near:
                 _attach_inbound(batch, case, row, negative)
                 continue
-            if catalog is None or teams is None:
-                catalog, teams = service_catalog(), teams_by_kind()
             new = _new_case(
                 customer_id=row["customer_id"],
                 tier=tiers.get(row["customer_id"], "standard"),
@@ -289,8 +310,8 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
                 subject=_subject(row["text"], row["channel"]),
                 opened_at=when,
                 priority=Priority.HIGH if negative else Priority.NORMAL,
-                catalog=catalog,
-                teams=teams,
+                catalog=prices.catalog(),
+                teams=prices.teams(),
             )
             reason = f"message {row['id']}: need {need}" + (", negative" if negative else "")
             batch.new_cases.append(new)
@@ -355,7 +376,12 @@ def _write(batch: _Batch) -> None:
          at(c.first_responded_at), at(c.resolved_at), now, now)
         for c in batch.new_cases
     ]  # fmt: skip
-    ids = insert_rows(table=Case._meta.db_table, columns=columns, rows=rows, returning="id")
+    types = ("bigint", "text", "text", "text", "text", "text", "bigint", "integer", "jsonb",
+             "timestamptz", "timestamptz", "bigint", "text", "timestamptz", "timestamptz",
+             "timestamptz", "timestamptz", "timestamptz", "timestamptz")  # fmt: skip
+    ids = insert_rows(
+        table=Case._meta.db_table, columns=columns, rows=rows, returning="id", types=types
+    )
     for case, pk in zip(batch.new_cases, ids, strict=True):
         case.pk = pk
     for case, fields in batch.changed.values():
@@ -364,6 +390,7 @@ def _write(batch: _Batch) -> None:
         table=CaseInteraction._meta.db_table,
         columns=("case_id", "interaction_id", "role", "attached_at"),
         rows=[(case.pk, interaction_id, role, now) for case, interaction_id, role in batch.links],
+        types=("bigint", "bigint", "text", "timestamptz"),
     )
     insert_rows(
         table=CaseEvent._meta.db_table,
@@ -372,6 +399,7 @@ def _write(batch: _Batch) -> None:
             (e.case.pk, e.actor_id, e.action, as_json(e.changes), e.reason, now)
             for e in batch.events
         ],
+        types=("bigint", "integer", "text", "jsonb", "text", "timestamptz"),
     )
 
 

@@ -118,6 +118,9 @@ class Schedule:
             raise ScheduleError("the calendar has no working hours on any day")
         self.holidays = tuple(holidays)
         self._holiday_years: dict[int, frozenset[dt.date]] = {}
+        # Each local day's intervals, computed once: a batch of cases asks for the same days
+        # again and again (zoneinfo conversions were most of the cost of opening a case).
+        self._days: dict[dt.date, tuple[tuple[dt.datetime, dt.datetime], ...]] = {}
 
     def is_holiday(self, day: dt.date) -> bool:
         days = self._holiday_years.get(day.year)
@@ -134,13 +137,19 @@ class Schedule:
         )
         return local.astimezone(dt.UTC)
 
-    def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    def intervals(self, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
         """The working intervals of a local day as UTC instants (empty on a holiday)."""
-        if self.is_holiday(day):
-            return []
-        return [
-            (self._instant(day, s), self._instant(day, e)) for s, e in self.hours[day.weekday()]
-        ]
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = (
+                ()
+                if self.is_holiday(day)
+                else tuple(
+                    (self._instant(day, s), self._instant(day, e))
+                    for s, e in self.hours[day.weekday()]
+                )
+            )
+        return found
 
     def _from(self, moment: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Working intervals that end after ``moment``, in order, clipped to start at it."""
