@@ -108,7 +108,7 @@ class CaseInteraction(models.Model):
     attached_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["case", "interaction"]
+        ordering = ["case_id", "interaction_id"]  # plain columns: no joins
 
     def __str__(self) -> str:
         return f"case {self.case_id} ← interaction {self.interaction_id}"
@@ -127,7 +127,7 @@ class CaseEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["case", "created_at", "id"]
+        ordering = ["case_id", "created_at", "id"]
 
     def __str__(self) -> str:
         return f"case {self.case_id}: {self.action}"
