@@ -259,3 +259,19 @@ def test_reply_from_the_case_page_is_queued_and_a_closed_case_refuses_it(shop: S
     assert response.status_code == 400
     assert "closed" in response.content.decode()
     assert Interaction.objects.count() == before
+
+
+def test_every_case_history_action_has_a_name_in_the_three_languages() -> None:
+    from django.utils import translation
+
+    from khoshnud import events
+    from khoshnud.web.cases import _action_names
+
+    actions = {v for k, v in vars(events).items() if k.startswith("CASE_")}
+    names = _action_names()
+    assert actions <= set(names), sorted(actions - set(names))
+    for language in ("fa", "zh-hans"):
+        with translation.override(language):
+            translated = _action_names()
+        untranslated = [a for a in actions if translated[a] == names[a]]
+        assert not untranslated, (language, untranslated)

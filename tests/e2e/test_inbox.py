@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import mail
 
 from khoshnud.accounts.services import staff_create
 from khoshnud.cases.models import Case, CaseInteraction
@@ -18,6 +19,7 @@ from tests.web.conftest import make_sara
 
 pytestmark = pytest.mark.e2e
 
+REPLY = "سلام سارا، مدل ۲۰۲ برای اسپرسو مناسب است."
 NOTE = "مشتری قدیمی است؛ آسیاب را هفتهٔ پیش خریده. لطفاً با شمارهٔ ۰۹۱۲ تماس بگیرید."
 
 
@@ -32,7 +34,7 @@ def test_take_note_hand_off_resolve_in_persian(
                  first_name="Nasrin", teams=["service", "support"])  # fmt: skip
     staff_create(username="omid", password="Tulip-garden-77", role="agent", teams=["care"])
     sara = make_sara()
-    case = case_open(customer_id=sara.pk, kind="service", channel="telegram",
+    case = case_open(customer_id=sara.pk, kind="service", channel="email",
                      subject="آسیاب صدا می‌دهد، کدام مدل را بخرم؟")  # fmt: skip
     case_open(customer_id=sara.pk, kind="care", channel="email", subject="بازپرداخت")
     base = live_server.url
@@ -59,6 +61,16 @@ def test_take_note_hand_off_resolve_in_persian(
     page.click("text=افزودن یادداشت")
     expect(page.locator(".tl-note .tl-text")).to_have_text(NOTE)
     expect(page.locator(".tl-note .tl-text")).to_have_attribute("dir", "auto")
+
+    # A reply in Persian: queued, sent by email (the test's outbox), shown in the thread.
+    page.fill("#reply-text", REPLY)
+    page.locator("#reply-text ~ button").click()
+    expect(page.locator(".alert").first).to_contain_text("sara@example.com")
+    expect(page.locator(".timeline")).to_contain_text(REPLY)
+    [sent] = mail.outbox
+    assert sent.to == ["sara@example.com"] and REPLY in sent.body
+    html = sent.alternatives[0][0]  # type: ignore[attr-defined]
+    assert 'dir="rtl"' in html and 'lang="fa"' in html and REPLY in html
 
     page.select_option('select[name="kind"]', "support")
     page.fill('input[name="reason"]', "مشکل فنی")

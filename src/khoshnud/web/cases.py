@@ -163,6 +163,7 @@ def _action_names() -> dict[str, str]:
         events.CASE_PRIORITY_CHANGED: _("changed the priority"),
         events.CASE_HANDED_OFF: _("handed the case off"),
         events.CASE_NOTE_ADDED: _("added a note"),
+        events.CASE_REPLIED: _("replied to the customer"),
     }
 
 
