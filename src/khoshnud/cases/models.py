@@ -77,6 +77,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["customer", "channel", "status"], name="case_customer_open"),
             models.Index(fields=["team", "status", "resolution_due"], name="case_team_queue"),
+            # Routing counts each agent's open cases from this index alone (cases/routing.py).
+            models.Index(fields=["assignee", "status"], name="case_agent_load"),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from khoshnud import events
 from khoshnud.accounts.models import Role, Team
 from khoshnud.accounts.selectors import user_has_role
 from khoshnud.accounts.services import audit_log
+from khoshnud.cases.assignment import case_assignment_refusal, cases_route
 from khoshnud.cases.models import (
     INBOUND_TYPES,
     OPEN_STATUSES,
@@ -170,6 +171,7 @@ def case_open(
         )
         case.save()
         _opened_event(case, user, "opened by hand").save()
+        cases_route(cases=[case])  # routing (docs/routing.md), when the team uses it
         audit_log(
             actor=actor,
             action=events.CASE_OPENED,
@@ -297,6 +299,7 @@ def _open_or_attach_chunk(ids: list[int]) -> int:
             batch.links.append((new, row["id"], ThreadRole.OPENING))
             open_cases[key] = new
         _write(batch)
+        cases_route(cases=batch.new_cases)  # routing (docs/routing.md)
     return len(batch.links)
 
 
@@ -449,6 +452,13 @@ def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
                     "assignee_id",
                     f"{assignee.get_username()} is not in the case's team ({team})",
                 )
+            refusal = (
+                case_assignment_refusal(case=case, user=assignee)
+                if assignee.pk != case.assignee_id
+                else None
+            )
+            if refusal is not None:  # away, or without the kind or the language
+                raise InputError("assignee_id", refusal)
         if case.assignee_id == (assignee.pk if assignee else None):
             return case
         before = case.assignee.get_username() if case.assignee_id and case.assignee else None
@@ -567,6 +577,7 @@ def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str
             fields += ["service_level", "first_response_due", "resolution_due", "time_zone"]
         case.save(update_fields=[*fields, "updated_at"])
         _event(case, user, events.CASE_HANDED_OFF, changes, reason)
+        cases_route(cases=[case])  # unassigned now: routed within the new team
     return case
 
 
