@@ -31,6 +31,8 @@ FORMULA = "score = rating/3 × (1 − load/cap)"
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 _NAMES_KEPT = 10  # the history names at most this many skipped agents per reason
 SKIP_REASONS = ("away", "at_cap", "kind", "language")
+SKIP_WORDS = {"away": "away", "at_cap": "at their cap", "kind": "without the kind",
+              "language": "without the language"}  # fmt: skip
 
 
 def agent_ratings_neutral(*, user_ids: Collection[int]) -> dict[int, float]:
@@ -191,7 +193,7 @@ class RoutingDecision:
         best = self.chosen
         if best is None:
             counts = ", ".join(
-                f"{len(self.skipped[r])} {r.replace('_', ' ')}"
+                f"{len(self.skipped[r])} {SKIP_WORDS[r]}"
                 for r in SKIP_REASONS
                 if self.skipped.get(r)
             )
