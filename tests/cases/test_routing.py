@@ -21,6 +21,7 @@ from khoshnud.cases.models import Case, CaseEvent
 from khoshnud.cases.routing import (
     NEUTRAL_RATING,
     agent_loads,
+    agent_loads_up_to_cap,
     agent_ratings,
     route_decision,
     routing_agents,
@@ -317,7 +318,7 @@ def test_routing_reads_a_fixed_number_of_queries(
         _route(shop, _agent(f"r{n:02d}"), kinds=["support"])
     case = _open(shop)
     case.assignee = None
-    with django_assert_num_queries(2):  # agents; loads (the neutral ratings ask nothing)
+    with django_assert_num_queries(2):  # agents; capped loads (neutral ratings ask nothing)
         decision = route_decision(case=case, language="en")
     assert decision is not None and len(decision.ranked) == 12
     assert len(routing_agents(team_id=case.team_id or 0)) == 12
@@ -415,3 +416,16 @@ def test_the_api_sets_ones_own_availability(shop: Shop) -> None:
         assert set(bad.json()) >= {"detail", "errors"}
     assert AgentProfile.objects.get(user=a).available is False
     assert AuditLog.objects.filter(action="agent.availability_changed").count() == audits
+
+
+def test_loads_counted_up_to_the_cap_match_the_exact_loads_below_it(shop: Shop) -> None:
+    a, b, c = _agent("ra"), _agent("rb"), _agent("rc")
+    _give(shop, a, 3)
+    _give(shop, b, 1)
+    closed = _open(shop)
+    case_assign(case_id=closed.pk, assignee_id=b.pk, actor=shop.manager)
+    case_status_set(case_id=closed.pk, status="closed", actor=shop.manager)  # not counted
+    assert agent_loads(user_ids=[a.pk, b.pk, c.pk]) == {a.pk: 3, b.pk: 1, c.pk: 0}
+    capped = agent_loads_up_to_cap(caps={a.pk: 2, b.pk: 5, c.pk: 1})
+    assert capped == {a.pk: 2, b.pk: 1, c.pk: 0}
+    assert agent_loads_up_to_cap(caps={}) == {}

@@ -24,7 +24,7 @@ from khoshnud.accounts.services import audit_log
 from khoshnud.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseKind
 from khoshnud.cases.routing import (
     RoutingDecision,
-    agent_loads,
+    agent_loads_up_to_cap,
     agent_ratings,
     assignment_refusal,
     route_decide,
@@ -89,7 +89,7 @@ def cases_route(*, cases: Sequence[Case]) -> dict[int, RoutingDecision]:
         agents = {a.user_id: a for a in routing_agents(team_id=team_id)}
         if not agents:
             continue
-        loads = agent_loads(user_ids=list(agents))
+        loads = agent_loads_up_to_cap(caps={a.user_id: a.cap for a in agents.values()})
         ratings = agent_ratings(user_ids=list(agents))
         for case in sorted(todo[team_id], key=lambda c: (c.opened_at, c.pk)):
             decision = route_decide(

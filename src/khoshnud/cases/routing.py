@@ -25,6 +25,7 @@ from django.utils.module_loading import import_string
 
 from khoshnud.accounts.models import AgentProfile, Role
 from khoshnud.cases.models import OPEN_STATUSES, Case
+from khoshnud.db import rows_counted_up_to
 
 NEUTRAL_RATING = 3.0  # the middle of the 1–5 scale customers rate agents on
 FORMULA = "score = rating/3 × (1 − load/cap)"
@@ -106,7 +107,7 @@ def agent_loads(*, user_ids: Collection[int]) -> dict[int, int]:
     """user id → how many open cases (new, open, waiting) are assigned to them, in any team.
 
     One aggregate query over the ``case_agent_load`` index (assignee, status): it counts index
-    entries and never loads a case."""
+    entries and never loads a case. (Routing needs less: ``agent_loads_up_to_cap``.)"""
     loads = dict.fromkeys(user_ids, 0)
     if not user_ids:
         return loads
@@ -119,6 +120,21 @@ def agent_loads(*, user_ids: Collection[int]) -> dict[int, int]:
     )
     loads.update(dict(rows))
     return loads
+
+
+def agent_loads_up_to_cap(*, caps: Mapping[int, int]) -> dict[int, int]:
+    """user id → their open cases, counted no further than their cap (user id → cap): what
+    routing needs, since an agent at the cap is out whatever their exact load. One query over
+    the ``case_agent_load`` index; its work is bounded by the sum of the caps, not by the
+    agents' open cases (docs/routing.md, bench/case_routing.py)."""
+    marks = ", ".join(["%s"] * len(OPEN_STATUSES))
+    return rows_counted_up_to(
+        table=Case._meta.db_table,
+        key="assignee_id",
+        where=f"t.status IN ({marks})",
+        params=[str(s) for s in OPEN_STATUSES],
+        limits=dict(caps),
+    )
 
 
 @dataclass(frozen=True)
@@ -253,13 +269,12 @@ def route_decision(*, case: Case, language: str) -> RoutingDecision | None:
     agents = routing_agents(team_id=case.team_id)
     if not agents:
         return None
-    ids = [a.user_id for a in agents]
     return route_decide(
         kind=case.kind,
         language=language,
         agents=agents,
-        loads=agent_loads(user_ids=ids),
-        ratings=agent_ratings(user_ids=ids),
+        loads=agent_loads_up_to_cap(caps={a.user_id: a.cap for a in agents}),
+        ratings=agent_ratings(user_ids=[a.user_id for a in agents]),
     )
 
 
