@@ -133,7 +133,8 @@ def case_open(
     ``opened_at`` is an aware datetime or ISO 8601 text with an offset (default: now); due
     times count from it on the catalog entry's calendar. Raises ``InputError`` (nothing
     written) for an unknown customer, kind, channel or priority, or a bad time. Permission is
-    the caller's: check it with ``access_case_kind`` first.
+    the caller's: check it with ``access_case_kind`` first. The new case is routed to an agent
+    of its team when the team uses routing (docs/routing.md).
     """
     pk = clean_int(customer_id, field="customer_id")
     if kind not in CaseKind.values:
@@ -432,7 +433,9 @@ def _event(case: Case, actor: User, action: str, changes: dict[str, Any], reason
 def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
     """Assign the case to an agent of its team (``assignee_id`` = the actor's own id: take it;
     ``None``: unassign). Refused (``InputError``, nothing changed) for an unknown or inactive
-    user, one without the agent role, or one who is not in the case's team."""
+    user, one without the agent role, one who is not in the case's team, or one who is away or
+    lacks the case's kind or the customer's language in their routing profile (the cap does
+    not apply by hand; docs/routing.md)."""
     with transaction.atomic():
         user, case = _desk_case(actor=actor, case_id=case_id)
         assignee: User | None = None
@@ -541,7 +544,7 @@ def case_priority_set(*, case_id: object, priority: object, actor: Actor) -> Cas
 def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str = "") -> Case:
     """Hand the case off: it takes the new kind and moves to the team serving it, keeping its
     thread (the customer repeats nothing). The assignee is cleared unless they are in the new
-    team too; due times are counted again from ``opened_at`` with the new kind's catalog entry
+    team too, and an unassigned case is routed within the new team (docs/routing.md); due times are counted again from ``opened_at`` with the new kind's catalog entry
     (kept when there is none). Records ``case.handed_off`` (``case_handoffs`` counts them).
     Refused for an unknown kind or the kind the case already has."""
     with transaction.atomic():
