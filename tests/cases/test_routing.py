@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.test import Client
 
 from khoshnud.accounts.models import AgentProfile, AuditLog
@@ -429,3 +430,50 @@ def test_loads_counted_up_to_the_cap_match_the_exact_loads_below_it(shop: Shop) 
     capped = agent_loads_up_to_cap(caps={a.pk: 2, b.pk: 5, c.pk: 1})
     assert capped == {a.pk: 2, b.pk: 1, c.pk: 0}
     assert agent_loads_up_to_cap(caps={}) == {}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs two writers at once (SQLite serialises them)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_routers_at_once_do_not_pass_an_agents_cap(shop: Shop) -> None:
+    """One place is left under a's cap. Router 1 gives it away and has not committed; router 2
+    waits on the profile lock, then counts a at the cap and routes to b instead."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    a, b = _agent("ra"), _agent("rb")
+    _route(shop, a, kinds=["support"], cap=1)
+    _route(shop, b, kinds=["support"], cap=1)
+    routed = threading.Event()
+    errors: list[BaseException] = []
+
+    def router_1() -> None:
+        try:
+            with transaction.atomic():
+                _open(shop)  # a (by id: a and b tie at 1.0)
+                routed.set()
+                time.sleep(0.5)  # router 2 is now waiting for the lock
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def router_2() -> None:
+        routed.wait(10)
+        try:
+            _open(shop)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=router_1), threading.Thread(target=router_2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert agent_loads(user_ids=[a.pk, b.pk]) == {a.pk: 1, b.pk: 1}

@@ -41,13 +41,14 @@ def cases_route(*, cases: Sequence[Case]) -> dict[int, RoutingDecision]:
 
     Per team, in team-id order: the team's agent profiles are locked (``FOR UPDATE``, in user
     id order) so that two routers cannot both fill an agent's last place under their cap; the
-    loads are counted once (one aggregate query) and raised in memory as this batch assigns,
+    loads are counted once (one query, each up to the agent's cap) and raised in memory as
+    this batch assigns,
     so a batch of new cases spreads as one case at a time would. Writes each assigned case's
     assignee (its status stays *new*: nobody has looked at it yet), one ``case.routed``
     history row per routed case — with the chosen agent's terms, the runners-up and who was
     skipped and why, or why no one was eligible (the case then waits in the team's queue) —
     and the chosen agents' ``last_routed_at`` (the round-robin order). Cases of a team where
-    no member has a routing profile are left as they are, without a history row.
+    no member has a routing profile with kinds are left as they are, without a history row.
 
     Call inside a transaction. Returns case id → decision for the cases it routed.
     """
