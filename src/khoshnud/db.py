@@ -100,6 +100,41 @@ def select_in(
         return list(cursor.fetchall())
 
 
+def rows_counted_up_to(
+    *, table: str, key: str, where: str, params: Sequence[Any], limits: dict[int, int]
+) -> dict[int, int]:
+    """For each ``key`` value in ``limits``: how many rows of ``table`` (as ``t``) match it and
+    ``where``, counting no further than its limit (so at most the limit). One query.
+
+    Routing asks this of the open cases per agent, up to each agent's cap: past the cap an
+    agent is out, so the exact load does not matter, and the work is bounded by the sum of the
+    caps instead of every open case of the agents (a plain GROUP BY over the index counted
+    90,000 entries for 200 agents carrying old backlogs: 20 ms; bench/case_routing.py).
+    PostgreSQL takes each key's own limit; SQLite cannot correlate a LIMIT, so it counts up to
+    the largest and the smaller limits are applied here.
+    """
+    if not limits:
+        return {}
+    inner = f"SELECT 1 FROM {table} t WHERE t.{key} = k.id AND {where}"  # noqa: S608 - code
+    if is_postgres():
+        query = (
+            f"SELECT k.id, (SELECT count(*) FROM ({inner} LIMIT k.cap) AS capped) "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS k(id, cap)"
+        )
+        args: list[Any] = [*params, list(limits), list(limits.values())]
+    else:
+        marks = ", ".join(["(%s)"] * len(limits))
+        query = (
+            f"SELECT k.id, (SELECT count(*) FROM ({inner} LIMIT %s) AS capped) "  # noqa: S608
+            f"FROM (SELECT column1 AS id FROM (VALUES {marks})) AS k"
+        )
+        args = [*params, max(limits.values()), *limits]
+    with _cursor() as cursor:
+        cursor.execute(_sql(query), args)
+        found = dict(cursor.fetchall())
+    return {pk: min(int(found.get(pk, 0)), cap) for pk, cap in limits.items()}
+
+
 def execute_returning(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Execute a statement with a RETURNING clause (binary parameters on PostgreSQL)."""
     with _cursor() as cursor:

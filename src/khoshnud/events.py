@@ -16,7 +16,12 @@ CASE_PRIORITY_RAISED = "case.priority_raised"
 CASE_FIRST_RESPONSE = "case.first_response"
 CASE_REPLIED = "case.replied"
 CASE_ASSIGNED = "case.assigned"
+CASE_ROUTED = "case.routed"  # automatic assignment, or why there was none
 CASE_STATUS_CHANGED = "case.status_changed"
 CASE_PRIORITY_CHANGED = "case.priority_changed"
 CASE_HANDED_OFF = "case.handed_off"
 CASE_NOTE_ADDED = "case.note_added"
+
+# An agent's routing profile (audit log actions; docs/routing.md).
+AGENT_AVAILABILITY_CHANGED = "agent.availability_changed"
+AGENT_ROUTING_CHANGED = "agent.routing_changed"

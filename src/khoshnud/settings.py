@@ -253,6 +253,11 @@ KHOSHNUD_CASE_TEAMS = {"service": "service", "support": "support", "care": "care
 KHOSHNUD_CASE_ATTACH_WINDOW_HOURS = int(os.environ.get("KHOSHNUD_CASE_ATTACH_WINDOW_HOURS", "72"))
 # The inbox's "breaching soon": open cases due to be resolved within this many hours, or late.
 KHOSHNUD_INBOX_BREACHING_HOURS = float(os.environ.get("KHOSHNUD_INBOX_BREACHING_HOURS", "4"))
+# Routing (docs/routing.md): an agent's open-case cap when their profile sets none, and where
+# agents' customer ratings come from (a function user_ids → {user id: CSAT 1–5}; the neutral
+# one until customer feedback lands).
+KHOSHNUD_ROUTING_MAX_OPEN_CASES = int(_env_number("KHOSHNUD_ROUTING_MAX_OPEN_CASES", "20", int, 1))
+KHOSHNUD_AGENT_RATINGS = "khoshnud.cases.routing.agent_ratings_neutral"
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",

@@ -76,6 +76,7 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("post", "/api/v1/calendars"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
     ("put", "/api/v1/service-levels"): (Role.MANAGER, WRITE, 200),
+    ("post", "/api/v1/agents/me/availability"): (Role.AGENT, WRITE, 200),
 }
 
 # URL name → (method, role, scope, expected success status); the staff web UI.
@@ -95,6 +96,10 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:case_kind": ("post", Role.MANAGER, WRITE, 302),
     "web:case_note": ("post", Role.MANAGER, WRITE, 302),
     "web:case_reply": ("post", Role.MANAGER, WRITE, 302),
+    # Routing: one's own availability (every agent); the agents page is the managers'.
+    "web:agent_availability": ("post", Role.AGENT, WRITE, 302),
+    "web:agent_list": ("get", Role.MANAGER, READ, 200),
+    "web:agent_update": ("post", Role.MANAGER, WRITE, 302),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -146,7 +151,11 @@ def world(db: Any) -> dict[str, Any]:
     analyse(interaction_id, sara.pk)
     demo_service_catalog()  # the "Tehran shop" calendar and its catalog
     case = case_open(customer_id=sara.pk, kind="support", channel="email", subject="Grinder")
+    routed = staff_create(
+        username="routed", password="Caller-pass-2026", role="agent", teams=["support"]
+    )
     return {
+        "agent_id": routed.pk,
         "customer_id": sara.pk,
         "other_id": other.pk,
         "interaction_id": interaction_id,
@@ -205,6 +214,7 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         },
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
         "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
+        "/api/v1/agents/me/availability": {"available": False},
         "/api/v1/cases": {
             "customer_id": w["customer_id"],
             "kind": "support",
@@ -268,6 +278,9 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:case_kind": f"/cases/{world['case_id']}/kind/",
         "web:case_note": f"/cases/{world['case_id']}/notes/",
         "web:case_reply": f"/cases/{world['case_id']}/replies/",
+        "web:agent_availability": "/me/availability/",
+        "web:agent_list": "/agents/",
+        "web:agent_update": f"/agents/{world['agent_id']}/",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db.models import Count
 
-from khoshnud.cases.models import Case, CaseInteraction
+from khoshnud.cases.models import Case, CaseEvent, CaseInteraction
 from khoshnud.interactions.models import Interaction
 from khoshnud.ops.demo_data import build_demo
 from khoshnud.ops.management.commands.demo import ensure_demo_staff
@@ -32,6 +33,19 @@ def test_demo_messages_become_cases(
     assert set(Case.objects.values_list("team__name", flat=True)) == {"service", "support", "care"}
     assert Case.objects.filter(priority="high").exists()
     assert Case.objects.filter(first_responded_at__isnull=False).exists()
+    # Routing: the demo agents get cases of their kinds up to their caps (sara: care, 25;
+    # wei: support, 20; james: service and support, 30); the rest wait in the queues.
+    routed = dict(
+        Case.objects.filter(assignee__isnull=False)
+        .values_list("assignee__username")
+        .annotate(n=Count("id"))
+    )
+    assert set(routed) == {"sara", "wei", "james"}
+    assert routed["sara"] <= 25 and routed["wei"] <= 20 and routed["james"] <= 30
+    assert set(Case.objects.filter(assignee__username="sara").values_list("kind", flat=True)) == {
+        "care"
+    }
+    assert CaseEvent.objects.filter(action="case.routed").count() == Case.objects.count()
     # Due times follow the demo catalog on the Tehran shop calendar.
     calendar = calendar_by_name(name="Tehran shop")
     assert calendar is not None

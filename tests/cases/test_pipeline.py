@@ -218,7 +218,7 @@ def test_queries_do_not_grow_with_new_cases(shop: Shop, ingest: Ingest) -> None:
         return len(queries)
 
     few, many = run(3, "a"), run(40, "b")
-    assert few == many <= 14
+    assert few == many <= 15  # 14 before routing; +1: does any of these teams route?
 
 
 def test_backfill_opens_the_cases_a_lost_pipeline_task_never_opened(

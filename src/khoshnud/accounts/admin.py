@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from khoshnud.accounts.models import ApiToken, AuditLog, Team
+from khoshnud.accounts.models import AgentProfile, ApiToken, AuditLog, Team
 from khoshnud.accounts.services import token_revoke
 from khoshnud.admin_base import AuditedAdmin, ReadOnlyAdmin
 from khoshnud.admin_display import viewer_datetime
@@ -28,6 +28,16 @@ class TeamAdmin(AuditedAdmin):
     list_display = ["name", viewer_datetime(Team, "created_at")]
     filter_horizontal = ["members"]
     search_fields = ["name"]
+
+
+# Routing profiles are changed on the agents page (/agents/) through the routing services, which
+# audit them; here they are shown only.
+@admin.register(AgentProfile)
+class AgentProfileAdmin(ReadOnlyAdmin):
+    list_display = ["user", "kinds", "languages", "available", "max_open_cases",
+                    viewer_datetime(AgentProfile, "last_routed_at")]  # fmt: skip
+    list_filter = ["available"]
+    search_fields = ["user__username"]
 
 
 @admin.register(ApiToken)

@@ -114,3 +114,41 @@ class TokenFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ip}: {self.count}"
+
+
+class AgentProfile(models.Model):
+    """How automatic case routing treats one staff member (docs/routing.md).
+
+    ``kinds``: the case kinds (service / support / care) routing gives the agent; empty: routing
+    gives them nothing (they still take and are assigned cases by hand). ``languages``: the
+    customer languages they handle (``customers.Locale`` codes); empty: any. An agent who is
+    away gets no new case, by routing or by hand. ``max_open_cases`` caps their open cases;
+    empty: ``settings.KHOSHNUD_ROUTING_MAX_OPEN_CASES``.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agent_profile",
+        verbose_name=_("user"),
+    )
+    kinds = models.JSONField(default=list, blank=True, verbose_name=_("case kinds"))
+    languages = models.JSONField(default=list, blank=True, verbose_name=_("languages"))
+    available = models.BooleanField(default=True, verbose_name=_("available"))
+    availability_changed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("availability changed")
+    )
+    max_open_cases = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("most open cases")
+    )
+    # Round-robin among equal scores: the one routed longest ago goes first (never: first).
+    last_routed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last routed"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
+
+    class Meta:
+        verbose_name = _("agent routing profile")
+        verbose_name_plural = _("agent routing profiles")
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({', '.join(self.kinds) or '-'})"

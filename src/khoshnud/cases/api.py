@@ -1,4 +1,5 @@
-"""API for cases: open one by hand, read one, list a customer's cases, reply to one."""
+"""API for cases: open one by hand, read one, list a customer's cases, reply to one; an agent's
+availability for routing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ninja.errors import HttpError
 from khoshnud.accounts.api_auth import require
 from khoshnud.accounts.models import Scope
 from khoshnud.cases.access import access_case, access_case_kind, cases_visible_to
+from khoshnud.cases.assignment import agent_availability_set
 from khoshnud.cases.models import Case
 from khoshnud.cases.replies import CaseClosed, case_reply
 from khoshnud.cases.selectors import case_interaction_ids, case_summary
@@ -174,3 +176,39 @@ def reply_to_case(request: HttpRequest, case_id: int, payload: ReplyIn) -> Statu
             "message_id": reply.external_id,
         },
     )
+
+
+class AvailabilityIn(Schema):
+    available: bool = Field(
+        ..., strict=True, examples=[False], description="true: available; false: away"
+    )
+
+
+class AgentRoutingOut(Schema):
+    user_id: int
+    username: str
+    available: bool
+    kinds: list[str] = Field(..., description="case kinds routed to the agent (empty: none)")
+    languages: list[str] = Field(..., description="customer languages (empty: any)")
+    max_open_cases: int | None = Field(..., description="the cap; null: the default")
+
+
+@router.post("/agents/me/availability", response=AgentRoutingOut)
+def set_my_availability(request: HttpRequest, payload: AvailabilityIn) -> dict[str, Any]:
+    """Mark yourself available or away. An away agent gets no new case, by routing or by
+    hand; their open cases stay theirs (docs/routing.md)."""
+    require(request, scope=Scope.WRITE)
+    try:
+        profile = agent_availability_set(
+            user_id=request.user.pk, available=payload.available, actor=request.user
+        )
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    return {
+        "user_id": profile.user_id,
+        "username": request.user.get_username(),
+        "available": profile.available,
+        "kinds": list(profile.kinds),
+        "languages": list(profile.languages),
+        "max_open_cases": profile.max_open_cases,
+    }

@@ -83,6 +83,8 @@ class Case(models.Model):
                 name="case_open_recent",
                 condition=models.Q(status__in=["new", "open", "waiting"]),
             ),
+            # Routing counts each agent's open cases from this index alone (cases/routing.py).
+            models.Index(fields=["assignee", "status"], name="case_agent_load"),
         ]
 
     def __str__(self) -> str:

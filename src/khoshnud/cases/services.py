@@ -22,6 +22,7 @@ from khoshnud import events
 from khoshnud.accounts.models import Role, Team
 from khoshnud.accounts.selectors import user_has_role
 from khoshnud.accounts.services import audit_log
+from khoshnud.cases.assignment import case_assignment_refusal, cases_route
 from khoshnud.cases.models import (
     INBOUND_TYPES,
     OPEN_STATUSES,
@@ -133,7 +134,8 @@ def case_open(
     ``opened_at`` is an aware datetime or ISO 8601 text with an offset (default: now); due
     times count from it on the catalog entry's calendar. Raises ``InputError`` (nothing
     written) for an unknown customer, kind, channel or priority, or a bad time. Permission is
-    the caller's: check it with ``access_case_kind`` first.
+    the caller's: check it with ``access_case_kind`` first. The new case is routed to an agent
+    of its team when the team uses routing (docs/routing.md).
     """
     pk = clean_int(customer_id, field="customer_id")
     if kind not in CaseKind.values:
@@ -171,6 +173,7 @@ def case_open(
         )
         case.save()
         _opened_event(case, user, "opened by hand").save()
+        cases_route(cases=[case])  # routing (docs/routing.md), when the team uses it
         audit_log(
             actor=actor,
             action=events.CASE_OPENED,
@@ -323,6 +326,7 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
             batch.links.append((new, row["id"], ThreadRole.OPENING))
             open_cases[key] = new
         _write(batch)
+        cases_route(cases=batch.new_cases)  # routing (docs/routing.md)
     return len(batch.links)
 
 
@@ -462,7 +466,9 @@ def _event(case: Case, actor: User, action: str, changes: dict[str, Any], reason
 def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
     """Assign the case to an agent of its team (``assignee_id`` = the actor's own id: take it;
     ``None``: unassign). Refused (``InputError``, nothing changed) for an unknown or inactive
-    user, one without the agent role, or one who is not in the case's team."""
+    user, one without the agent role, one who is not in the case's team, or one who is away or
+    lacks the case's kind or the customer's language in their routing profile (the cap does
+    not apply by hand; docs/routing.md)."""
     with transaction.atomic():
         user, case = _desk_case(actor=actor, case_id=case_id)
         assignee: User | None = None
@@ -482,6 +488,13 @@ def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
                     "assignee_id",
                     f"{assignee.get_username()} is not in the case's team ({team})",
                 )
+            refusal = (
+                case_assignment_refusal(case=case, user=assignee)
+                if assignee.pk != case.assignee_id
+                else None
+            )
+            if refusal is not None:  # away, or without the kind or the language
+                raise InputError("assignee_id", refusal)
         if case.assignee_id == (assignee.pk if assignee else None):
             return case
         before = case.assignee.get_username() if case.assignee_id and case.assignee else None
@@ -566,7 +579,7 @@ def case_priority_set(*, case_id: object, priority: object, actor: Actor) -> Cas
 def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str = "") -> Case:
     """Hand the case off: it takes the new kind and moves to the team serving it, keeping its
     thread (the customer repeats nothing). The assignee is cleared unless they are in the new
-    team too; due times are counted again from ``opened_at`` with the new kind's catalog entry
+    team too, and an unassigned case is routed within the new team (docs/routing.md); due times are counted again from ``opened_at`` with the new kind's catalog entry
     (kept when there is none). Records ``case.handed_off`` (``case_handoffs`` counts them).
     Refused for an unknown kind or the kind the case already has."""
     with transaction.atomic():
@@ -602,6 +615,7 @@ def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str
             fields += ["service_level", "first_response_due", "resolution_due", "time_zone"]
         case.save(update_fields=[*fields, "updated_at"])
         _event(case, user, events.CASE_HANDED_OFF, changes, reason)
+        cases_route(cases=[case])  # unassigned now: routed within the new team
     return case
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from khoshnud.calendars import Calendar, from_gregorian
+from khoshnud.cases.assignment import agent_profile_update
 from khoshnud.commerce.models import Order, OrderLine, Product
 from khoshnud.customers.models import Customer, Locale
 from khoshnud.customers.services import consent_record, customer_create
@@ -154,6 +155,7 @@ def build_demo(
         ]
     progress(f"{len(products)} products")
     demo_service_catalog()
+    progress(f"{demo_routing()} agents routed")
 
     people: list[tuple[Customer, str]] = []
     with transaction.atomic():
@@ -285,6 +287,34 @@ def build_demo(
             stored += sum(r.status == "created" for r in results)
     progress(f"{stored} interactions")
     return {"customers": len(people), "orders": order_count, "interactions": stored}
+
+
+# Who routing gives the demo's new cases to (docs/routing.md): username → (kinds, languages,
+# cap; None: the default). The manager maryam takes no routed cases.
+DEMO_ROUTING: dict[str, tuple[list[str], list[str], int | None]] = {
+    "sara": (["care"], ["fa", "en"], 25),
+    "wei": (["support"], ["zh-hans", "en"], None),
+    "james": (["service", "support"], [], 30),
+}
+
+
+def demo_routing() -> int:
+    """Give the demo agents who exist their routing profiles (through the routing service, as
+    the first admin); returns how many. Run before the messages arrive, so that routing
+    assigns their cases up to each agent's cap and leaves the rest in the teams' queues."""
+    actor = User.objects.filter(is_active=True, is_superuser=True).order_by("id").first()
+    if actor is None:
+        return 0
+    done = 0
+    for user in User.objects.filter(
+        username__in=DEMO_ROUTING, is_active=True, teams__isnull=False
+    ).distinct():
+        kinds, languages, cap = DEMO_ROUTING[user.username]
+        agent_profile_update(
+            user_id=user.pk, kinds=kinds, languages=languages, max_open_cases=cap, actor=actor
+        )
+        done += 1
+    return done
 
 
 # The shop's promises (business minutes on the "Tehran shop" calendar): kind → tier →

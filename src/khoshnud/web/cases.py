@@ -28,6 +28,7 @@ from khoshnud.cases import services
 from khoshnud.cases.access import access_case, cases_visible_to
 from khoshnud.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, Priority
 from khoshnud.cases.replies import CaseClosed, case_reply
+from khoshnud.cases.routing import agent_available
 from khoshnud.cases.selectors import (
     INBOX_TABS,
     InboxFilter,
@@ -56,8 +57,8 @@ def _choice(value: str, allowed: list[str]) -> str:
     return value if value in allowed else ""
 
 
-def _visible_teams(request: HttpRequest) -> list[Team]:
-    if user_has_role(request.user, Role.MANAGER):
+def _visible_teams(request: HttpRequest, *, manager: bool | None = None) -> list[Team]:
+    if manager if manager is not None else user_has_role(request.user, Role.MANAGER):
         return list(Team.objects.order_by("name"))
     return list(Team.objects.filter(members__id=int(request.user.pk or 0)).order_by("name"))
 
@@ -83,7 +84,8 @@ def _inbox_filter(request: HttpRequest, teams: list[Team]) -> InboxFilter:
 @require_GET
 def case_inbox(request: HttpRequest) -> HttpResponse:
     """My cases, my team's queue, unassigned, breaching soon; filters, search, 25 a page."""
-    teams = _visible_teams(request)
+    is_manager = user_has_role(request.user, Role.MANAGER)
+    teams = _visible_teams(request, manager=is_manager)
     flt = _inbox_filter(request, teams)
     now = timezone.now()
     cases = inbox_cases(
@@ -106,6 +108,8 @@ def case_inbox(request: HttpRequest) -> HttpResponse:
         ],
         "languages": Locale.choices,
         "open_statuses": OPEN_STATUSES,
+        "me_available": agent_available(user_id=int(request.user.pk or 0)),
+        "is_manager": is_manager,
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "case-results":
         return render(request, "web/_case_results.html", context)
@@ -164,7 +168,28 @@ def _action_names() -> dict[str, str]:
         events.CASE_HANDED_OFF: _("handed the case off"),
         events.CASE_NOTE_ADDED: _("added a note"),
         events.CASE_REPLIED: _("replied to the customer"),
+        events.CASE_ROUTED: _("routed the case"),
     }
+
+
+def _routing_reason(routing: dict[str, Any]) -> str:
+    """Why routing gave the case to whom (or to nobody), in the viewer's language."""
+    best = routing.get("chosen")
+    if isinstance(best, dict):
+        text = _("score %(score)s = rating %(rating)s/3 × (1 − %(load)s/%(cap)s), best of %(count)s") % {
+            "score": best.get("score"), "rating": best.get("rating"), "load": best.get("load"),
+            "cap": best.get("cap"), "count": routing.get("eligible"),
+        }  # fmt: skip
+        return text + (_("; equal scores: routed longest ago") if routing.get("tie") else "")
+    skipped = routing.get("skipped") or {}
+
+    def count(reason: str) -> int:
+        return int((skipped.get(reason) or {}).get("count", 0))
+
+    return _(
+        "no eligible agent: %(away)s away, %(at_cap)s at their cap, %(kind)s without the kind, "
+        "%(language)s without the language"
+    ) % {r: count(r) for r in ("away", "at_cap", "kind", "language")}
 
 
 def _value_name(field: str, value: object) -> str:
@@ -206,7 +231,9 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
             "actor": event.actor.get_username() if event.actor else _("automatic"),
             "action": actions.get(event.action, event.action),
             "changes": changes,
-            "reason": reasons.get(event.reason, event.reason),
+            "reason": _routing_reason(event.changes["routing"])
+            if event.action == events.CASE_ROUTED and isinstance(event.changes.get("routing"), dict)
+            else reasons.get(event.reason, event.reason),
         })  # fmt: skip
     return rows
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from khoshnud.web import cases, views
+from khoshnud.web import agents, cases, views
 
 app_name = "web"
 
@@ -27,4 +27,8 @@ urlpatterns = [
     path("cases/<int:case_id>/kind/", cases.case_kind, name="case_kind"),
     path("cases/<int:case_id>/notes/", cases.case_note, name="case_note"),
     path("cases/<int:case_id>/replies/", cases.case_reply_send, name="case_reply"),
+    # Routing (web/agents.py): one's own availability; the managers' agents page.
+    path("me/availability/", agents.agent_availability, name="agent_availability"),
+    path("agents/", agents.agent_list, name="agent_list"),
+    path("agents/<int:user_id>/", agents.agent_update, name="agent_update"),
 ]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_translated_verbose_names'),
-        ('cases', '0001_cases_threads_history'),
+        ('cases', '0002_case_agent_load'),
         ('customers', '0003_translated_verbose_names'),
         ('servicelevels', '0001_calendars_and_catalog'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

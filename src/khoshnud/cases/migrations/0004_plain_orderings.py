@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_open_recent_index'),
+        ('cases', '0003_open_recent_index'),
     ]
 
     operations = [
