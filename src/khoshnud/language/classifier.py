@@ -159,6 +159,15 @@ class LanguageModels:
     def fast_version(self) -> str:
         return self.version + FAST_SUFFIX
 
+    def unsure(self, normalized: Sequence[str]) -> np.ndarray:
+        """Booleans: which (normalised) messages the default path would embed."""
+        if not normalized:
+            return np.zeros(0, dtype=bool)
+        matrix = self.features.transform(normalized)
+        return _unsure(
+            self.fast_need.predict_proba(matrix), self.fast_sentiment.predict_proba(matrix)
+        )
+
     def predict_proba(
         self,
         normalized: Sequence[str],
@@ -178,8 +187,7 @@ class LanguageModels:
         need = self.fast_need.predict_proba(matrix)
         sentiment = self.fast_sentiment.predict_proba(matrix)
         if not fast:
-            sure = np.minimum(need.max(axis=1), sentiment.max(axis=1)) >= CASCADE
-            unsure = np.flatnonzero(~sure)
+            unsure = np.flatnonzero(_unsure(need, sentiment))
             if len(unsure):
                 texts = raw if raw is not None else normalized
                 vectors = embed([texts[int(i)] for i in unsure])
@@ -190,6 +198,11 @@ class LanguageModels:
             _as_dicts(need, self.fast_need.classes_),
             _as_dicts(sentiment, self.fast_sentiment.classes_),
         )
+
+
+def _unsure(need: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
+    """Rows whose fast answer is not sure enough: the default path embeds these."""
+    return np.asarray(np.minimum(need.max(axis=1), sentiment.max(axis=1)) < CASCADE)
 
 
 def _as_dicts(probabilities: np.ndarray, classes: np.ndarray) -> list[dict[str, float]]:
