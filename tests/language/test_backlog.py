@@ -106,25 +106,21 @@ def test_backlog_counts_only_what_classification_would_take() -> None:
 
 
 def test_fast_while_the_backlog_is_large_then_upgraded_when_quiet(
-    use_tiny_models: LanguageModels, django_capture_on_commit_callbacks: Any
+    use_tiny_models: LanguageModels,
 ) -> None:
     default, fast = use_tiny_models.version, use_tiny_models.fast_version
     ids = _store(TEXTS)  # 5 waiting > 3: the fast path
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert interactions_classify(interaction_ids=ids[:2]) == 2
-    assert _versions() == {ids[0]: fast, ids[1]: fast}
-    assert len(callbacks) == 1  # the quiet check ran, found 3 waiting, queued nothing
+    assert interactions_classify(interaction_ids=ids[:2]) == 2
+    assert _versions() == {ids[0]: fast, ids[1]: fast}  # 3 still wait: no re-analysis
     # 3 waiting, not more than 3: the default path; 1 still waits, so no re-analysis yet.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert interactions_classify(interaction_ids=ids[2:4]) == 2
+    assert interactions_classify(interaction_ids=ids[2:4]) == 2
     assert _versions() == {ids[0]: fast, ids[1]: fast, ids[2]: default, ids[3]: default}
     assert fast_analyses_count() == 2
     # An agent corrects a fast answer; the re-analysis keeps the correction.
     MessageAnalysis.objects.filter(interaction_id=ids[0]).update(corrected_need="care")
     # The last one: nothing waits any more, so the re-analysis task runs (immediate queue in
     # the tests) and upgrades the two fast rows.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert interactions_classify(interaction_ids=ids[4:]) == 1
+    assert interactions_classify(interaction_ids=ids[4:]) == 1
     assert _versions() == dict.fromkeys(ids, default)
     assert MessageAnalysis.objects.count() == 5 and _one_analysis_each()
     assert MessageAnalysis.objects.get(interaction_id=ids[0]).corrected_need == "care"

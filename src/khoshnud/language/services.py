@@ -34,7 +34,7 @@ _CHUNK = 500
 # What the default path classifies per second on one core on real-like messages (measured by
 # `khoshnud bench language`, docs/language.md): with the backlog seconds, the size of a backlog
 # the default path clears "in a few minutes".
-DEFAULT_PATH_MSGS_PER_S = 60.0
+DEFAULT_PATH_MSGS_PER_S = 50.0
 BACKLOG_SECONDS = 180.0
 REANALYSE_BATCH = 200
 REANALYSE_BUDGET_S = 30.0  # one re-analysis task works this long, then queues the next
@@ -56,7 +56,7 @@ def _number_setting(name: str, default: float) -> float:
 
 def backlog_limit() -> int:
     """The most unclassified messages the default path may face: what it clears in
-    ``KHOSHNUD_LANGUAGE_BACKLOG_SECONDS`` (180) at ``KHOSHNUD_LANGUAGE_DEFAULT_MSGS_PER_S`` (60)."""
+    ``KHOSHNUD_LANGUAGE_BACKLOG_SECONDS`` (180) at ``KHOSHNUD_LANGUAGE_DEFAULT_MSGS_PER_S`` (50)."""
     seconds = _number_setting("KHOSHNUD_LANGUAGE_BACKLOG_SECONDS", BACKLOG_SECONDS)
     speed = _number_setting("KHOSHNUD_LANGUAGE_DEFAULT_MSGS_PER_S", DEFAULT_PATH_MSGS_PER_S)
     return max(1, int(seconds * speed))
@@ -90,7 +90,7 @@ def interactions_classify(*, interaction_ids: Sequence[int], fast: bool | None =
     for start in range(0, len(ids), _CHUNK):
         stored += _classify_chunk(ids[start : start + _CHUNK], use_fast)
     if auto:
-        transaction.on_commit(reanalysis_schedule)
+        reanalysis_schedule()
     return stored
 
 
