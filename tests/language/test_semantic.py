@@ -50,13 +50,15 @@ def test_cascade_embeds_only_the_messages_the_fast_path_is_unsure_about(
         return real_embed(batch)
 
     monkeypatch.setattr(classifier, "embed", counting_embed)
-    monkeypatch.setattr(classifier, "CASCADE", 0.0)  # always sure: the fast answer stands
+    monkeypatch.setattr(classifier, "CASCADE", (0.0, 0.0))  # always sure: the fast answer stands
     default = analyse_batch(texts, models=tiny_models)
     fast = analyse_batch(texts, models=tiny_models, fast=True)
     assert calls == []
     assert [r.need_probabilities for r in default] == [r.need_probabilities for r in fast]
 
-    monkeypatch.setattr(classifier, "CASCADE", 1.01)  # never sure: every message is embedded
+    monkeypatch.setattr(
+        classifier, "CASCADE", (1.01, 1.01)
+    )  # never sure: every message is embedded
     analyse_batch([*texts, "😂"], models=tiny_models)
     assert calls == [texts]  # once per batch; the emoji-only message never reaches the model
 
@@ -68,7 +70,15 @@ def test_without_the_encoder_the_default_path_answers_with_the_fast_one(
         raise semantic.EncoderUnavailable("no engine on this machine")
 
     monkeypatch.setattr(semantic, "_encoder", unavailable)
-    monkeypatch.setattr(classifier, "CASCADE", 1.01)
+    monkeypatch.setattr(classifier, "CASCADE", (1.01, 1.01))
     result = analyse_batch(["服务太差了，我要退款"], models=tiny_models)[0]
     assert result.model_version == tiny_models.version + "-fast"
     assert (result.need, result.sentiment) == ("care", "negative")
+
+
+def test_each_task_has_its_own_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(classifier, "CASCADE", (0.65, 0.8))
+    need = np.array([[0.7, 0.1, 0.1, 0.1], [0.6, 0.2, 0.1, 0.1], [0.9, 0.05, 0.05, 0.0]])
+    sentiment = np.array([[0.85, 0.1, 0.05], [0.9, 0.05, 0.05], [0.79, 0.2, 0.01]])
+    # sure / need 0.6 < 0.65 / sentiment 0.79 < 0.8
+    assert classifier._unsure(need, sentiment).tolist() == [False, True, True]

@@ -27,6 +27,7 @@ from khoshnud.customers.services import (
 from khoshnud.inputs import clean_int, clean_money, clean_str
 from khoshnud.interactions.services import events_ingest
 from khoshnud.interactions.services.ingest import EventError, clean_event, parse_aware_datetime
+from khoshnud.language.services import backlog_is_large, interactions_classify
 
 IDENTITY_COLUMNS = ("email", "phone", "telegram", "instagram", "whatsapp", "wechat", "external")
 REQUIRED = {
@@ -52,6 +53,7 @@ class ImportReport:
     rows: int
     created: int = 0
     duplicates: int = 0
+    classified_fast: int = 0  # messages the importer classified with the fast language path
     notes: list[str] = field(default_factory=list)
 
 
@@ -223,23 +225,42 @@ def _store(
     elif kind == "orders":
         _store_orders(rows, report, progress)
     else:
+        # More messages than the default language path clears in a few minutes (waiting ones
+        # included): classify them here with the fast path; the quiet-time re-analysis
+        # upgrades them later. Otherwise the worker classifies them as they come.
+        incoming = sum(
+            1
+            for _line, row in rows
+            if row.get("text") and row.get("direction") in ("", None, "inbound")
+        )
+        fast = backlog_is_large(incoming=incoming)
         batch: list[tuple[int, dict[str, Any]]] = []
         for item in _progress(rows, progress, "interactions"):
             batch.append(item)
             if len(batch) == 1000:
-                _flush_events(batch, report)
+                _flush_events(batch, report, fast)
                 batch = []
         if batch:
-            _flush_events(batch, report)
+            _flush_events(batch, report, fast)
+        if fast:
+            report.notes.append(
+                f"{report.classified_fast} message(s) classified with the fast language path "
+                "(large backlog); re-analysed with the default path when the queue is quiet"
+            )
 
 
-def _flush_events(batch: list[tuple[int, dict[str, Any]]], report: ImportReport) -> None:
+def _flush_events(
+    batch: list[tuple[int, dict[str, Any]]], report: ImportReport, fast: bool = False
+) -> None:
     results = events_ingest(events=[_event(row) for _line, row in batch])
     rejected = [(batch[r.index][0], r.error or "") for r in results if r.status == "rejected"]
     if rejected:
         raise ImportError_(rejected)  # rolls back the whole file
     report.created += sum(r.status == "created" for r in results)
     report.duplicates += sum(r.status == "duplicate" for r in results)
+    if fast:
+        created = [r.id for r in results if r.status == "created" and r.id is not None]
+        report.classified_fast += interactions_classify(interaction_ids=created, fast=True)
 
 
 def _order_customer(row: dict[str, str]) -> Customer | None:

@@ -55,6 +55,64 @@ def interactions_unclassified(*, after_id: int = 0, limit: int = 500) -> list[in
     )
 
 
+def unclassified_count(*, limit: int | None = None) -> int:
+    """How many messages wait for classification (what ``interactions_unclassified`` lists),
+    counted up to ``limit`` when given: the backlog check needs "more than N?", not the exact
+    size of a million-row backlog."""
+    analysed = MessageAnalysis.objects.filter(interaction_id=OuterRef("pk"))
+    pending = (
+        Interaction.objects.filter(direction=Direction.INBOUND, erased_at__isnull=True)
+        .exclude(text="")
+        .filter(~Exists(analysed))
+        .values("pk")
+    )
+    return (pending[:limit] if limit is not None else pending).count()
+
+
+def fast_analyses(*, after_id: int = 0, limit: int = 500) -> list[tuple[int, str, str]]:
+    """Analyses made by the fast path (model version ending in ``-fast``) of messages that
+    are still there: (interaction id, model version, text), ids above ``after_id``, ascending,
+    at most ``limit`` — what the quiet-time re-analysis upgrades to the default path."""
+    from khoshnud.language.classifier import FAST_SUFFIX
+
+    return list(
+        MessageAnalysis.objects.filter(
+            interaction_id__gt=after_id,
+            model_version__endswith=FAST_SUFFIX,
+            interaction__erased_at__isnull=True,
+        )
+        .exclude(interaction__text="")
+        .order_by("interaction_id")
+        .values_list("interaction_id", "model_version", "interaction__text")[:limit]
+    )
+
+
+def fast_analyses_count() -> int:
+    """How many analyses the fast path made that the re-analysis has not upgraded yet."""
+    from khoshnud.language.classifier import FAST_SUFFIX
+
+    return MessageAnalysis.objects.filter(
+        model_version__endswith=FAST_SUFFIX, interaction__erased_at__isnull=True
+    ).count()
+
+
+def reanalysis_queued() -> bool:
+    """True when a re-analysis task already waits in the database queue (other backends
+    cannot be asked: False, and a second task finds nothing left to do)."""
+    from django.conf import settings
+
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    if backend != "django_tasks_db.DatabaseBackend":
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return (
+        DBTaskResult.objects.ready()
+        .filter(task_path="khoshnud.language.tasks.reanalyse_fast_analyses")
+        .exists()
+    )
+
+
 def timeline_analyses(*, interaction_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Timeline annotator (settings.KHOSHNUD_TIMELINE_ANNOTATORS): each row's analysis.
 

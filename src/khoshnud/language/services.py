@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -12,6 +17,12 @@ from django.utils import timezone
 from khoshnud.accounts.models import AuditLog
 from khoshnud.interactions.models import Direction, Interaction
 from khoshnud.language.models import MessageAnalysis, Need, Sentiment
+from khoshnud.language.selectors import (
+    fast_analyses,
+    fast_analyses_count,
+    reanalysis_queued,
+    unclassified_count,
+)
 
 if TYPE_CHECKING:
     from khoshnud.language.pipeline import Analysis
@@ -20,22 +31,153 @@ if TYPE_CHECKING:
 # task from a web request must not pay for loading it.
 
 _CHUNK = 500
+# What the default path classifies per second on one core on real-like messages (measured by
+# `khoshnud bench language`, docs/language.md): with the backlog seconds, the size of a backlog
+# the default path clears "in a few minutes".
+DEFAULT_PATH_MSGS_PER_S = 50.0
+BACKLOG_SECONDS = 180.0
+REANALYSE_BATCH = 200
+REANALYSE_BUDGET_S = 30.0  # one re-analysis task works this long, then queues the next
 
 
-def interactions_classify(*, interaction_ids: Sequence[int], fast: bool = False) -> int:
+def _number_setting(name: str, default: float) -> float:
+    """A positive number from Django settings, else the environment, else ``default``."""
+    raw: Any = getattr(settings, name, None)
+    if raw is None:
+        raw = os.environ.get(name, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be above 0, not {raw!r}")
+    return value
+
+
+def backlog_limit() -> int:
+    """The most unclassified messages the default path may face: what it clears in
+    ``KHOSHNUD_LANGUAGE_BACKLOG_SECONDS`` (180) at ``KHOSHNUD_LANGUAGE_DEFAULT_MSGS_PER_S`` (50)."""
+    seconds = _number_setting("KHOSHNUD_LANGUAGE_BACKLOG_SECONDS", BACKLOG_SECONDS)
+    speed = _number_setting("KHOSHNUD_LANGUAGE_DEFAULT_MSGS_PER_S", DEFAULT_PATH_MSGS_PER_S)
+    return max(1, int(seconds * speed))
+
+
+def backlog_is_large(*, incoming: int = 0) -> bool:
+    """True when the unclassified messages (plus ``incoming`` ones about to be stored) are
+    more than the default path clears in a few minutes: time for the fast path."""
+    limit = backlog_limit()
+    if incoming > limit:
+        return True
+    return unclassified_count(limit=limit + 1 - incoming) + incoming > limit
+
+
+def interactions_classify(*, interaction_ids: Sequence[int], fast: bool | None = None) -> int:
     """Classifies the given interactions that are inbound, have text, are not erased and have
     no analysis yet; returns how many analyses it stored.
 
     Idempotent: already-classified ids are skipped, and a concurrent run storing the same row
     first is ignored (``ignore_conflicts``), so a retried or duplicated task does no harm.
     One batch prediction per chunk of 500 interactions. ``fast=True`` takes the fast path (bulk
-    history; its rows carry a model version ending in ``-fast``).
+    history; its rows carry a model version ending in ``-fast``), ``fast=False`` the default
+    path; ``None`` (the pipeline's call) chooses: the fast path while the backlog is large
+    (``backlog_is_large``), the default path otherwise — and once nothing is left to classify,
+    the fast rows get a quiet-time re-analysis task (``reanalysis_schedule``).
     """
     ids = list(dict.fromkeys(int(i) for i in interaction_ids))
+    auto = fast is None
+    use_fast = backlog_is_large() if fast is None else fast
     stored = 0
     for start in range(0, len(ids), _CHUNK):
-        stored += _classify_chunk(ids[start : start + _CHUNK], fast)
+        stored += _classify_chunk(ids[start : start + _CHUNK], use_fast)
+    if auto:
+        reanalysis_schedule()
     return stored
+
+
+def reanalysis_schedule() -> bool:
+    """Queues one re-analysis of the fast path's rows when the queue is quiet (nothing left to
+    classify), there are fast rows and no re-analysis task waits already; True if queued.
+
+    The task has the lowest priority, so the database queue runs it after everything else.
+    """
+    if unclassified_count(limit=1) or not fast_analyses(limit=1) or reanalysis_queued():
+        return False
+    from khoshnud.language.tasks import reanalyse_fast_analyses
+
+    reanalyse_fast_analyses.enqueue()
+    return True
+
+
+@dataclass
+class Reanalysis:
+    """What one re-analysis run did."""
+
+    upgraded: int = 0  # fast rows now carrying the default path's answer
+    remaining: int = 0  # fast rows left (a limit, a busy queue or the time budget stopped it)
+    stopped: str = ""  # "" (done), "limit", "busy", "budget" or "no-encoder"
+
+
+def analyses_reanalyse(
+    *,
+    limit: int | None = None,
+    batch_size: int = REANALYSE_BATCH,
+    yield_to_backlog: bool = False,
+    budget_s: float | None = None,
+) -> Reanalysis:
+    """Re-analyses the fast path's rows with the default path, oldest interaction first.
+
+    Each batch is one transaction: the row is updated only if it still carries the fast
+    version it was read with, so a run killed half-way, or two runs at once, lose or repeat
+    nothing. Agents' corrections are kept (only the model's answer changes). Stops after
+    ``limit`` rows, when ``yield_to_backlog`` and new messages wait for classification, after
+    ``budget_s`` seconds, or if the encoder cannot load (the answer would be fast again).
+    """
+    if batch_size < 1:
+        raise ValueError("the batch size must be at least 1")
+    if limit is not None and limit < 0:
+        raise ValueError("the limit must be 0 or more")
+    from khoshnud.language.classifier import FAST_SUFFIX
+    from khoshnud.language.pipeline import analyse_batch
+
+    report = Reanalysis()
+    started = time.monotonic()
+    after = 0
+    while True:
+        if limit is not None and report.upgraded >= limit:
+            report.stopped = "limit"
+            break
+        if yield_to_backlog and unclassified_count(limit=1):
+            report.stopped = "busy"
+            break
+        if budget_s is not None and time.monotonic() - started >= budget_s:
+            report.stopped = "budget"
+            break
+        size = batch_size if limit is None else min(batch_size, limit - report.upgraded)
+        rows = fast_analyses(after_id=after, limit=size)
+        if not rows:
+            break
+        after = rows[-1][0]
+        results = analyse_batch([text for _, _, text in rows])
+        if any(r.model_version.endswith(FAST_SUFFIX) for r in results):
+            report.stopped = "no-encoder"
+            break
+        now = timezone.now()
+        with transaction.atomic():
+            for (pk, old_version, _), result in zip(rows, results, strict=True):
+                report.upgraded += MessageAnalysis.objects.filter(
+                    interaction_id=pk, model_version=old_version
+                ).update(
+                    language=result.language,
+                    language_confidence=result.language_confidence,
+                    need=result.need,
+                    need_probabilities=result.need_probabilities,
+                    sentiment=result.sentiment,
+                    sentiment_score=result.sentiment_score,
+                    model_version=result.model_version,
+                    analysed_at=now,
+                )
+    report.remaining = fast_analyses_count()
+    return report
 
 
 def _classify_chunk(ids: list[int], fast: bool = False) -> int:

@@ -45,3 +45,5 @@ class Command(BaseCommand):
             f"imported {report.kind}: {report.rows} rows, {report.created} created, "
             f"{report.duplicates} already present"
         )
+        for note in report.notes:
+            self.stdout.write(note)

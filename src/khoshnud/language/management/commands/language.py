@@ -1,4 +1,5 @@
-"""``khoshnud language split | train | eval | analyse``: the offline language models."""
+"""``khoshnud language split | train | eval | analyse | reanalyse``: the offline language
+models."""
 
 from __future__ import annotations
 
@@ -56,6 +57,15 @@ class Command(BaseCommand):
             "--fast", action="store_true", help="the fast path (bulk imports): TF-IDF only"
         )
 
+        reanalyse = sub.add_parser(
+            "reanalyse",
+            help="re-analyse with the default path the messages the fast path analysed",
+        )
+        reanalyse.add_argument("--limit", type=int, help="at most this many messages")
+        reanalyse.add_argument(
+            "--batch-size", type=int, default=200, help="messages per transaction (200)"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "split":
@@ -64,8 +74,30 @@ class Command(BaseCommand):
             self._train(options["seed"], options["artifacts"], not options["no_corrections"])
         elif action == "eval":
             self._eval(options["file"], options["artifacts"], options["fast"])
+        elif action == "reanalyse":
+            self._reanalyse(options["limit"], options["batch_size"])
         else:
             self._analyse(options["text"], options["artifacts"], options["fast"])
+
+    def _reanalyse(self, limit: int | None, batch_size: int) -> None:
+        from khoshnud.language.selectors import unclassified_count
+        from khoshnud.language.services import analyses_reanalyse, backlog_limit
+
+        try:
+            report = analyses_reanalyse(limit=limit, batch_size=batch_size)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if report.stopped == "no-encoder":
+            raise CommandError(
+                f"the sentence encoder cannot load: the default path would answer with the "
+                f"fast one ({report.upgraded} re-analysed before that)"
+            )
+        self.stdout.write(
+            f"re-analysed {report.upgraded} message(s) with the default path "
+            f"({load_models().version}); {report.remaining} fast analyses left; "
+            f"{unclassified_count()} message(s) waiting for classification "
+            f"(the fast path takes over above {backlog_limit()})"
+        )
 
     def _split(self) -> None:
         examples, skipped = read_corpus(corpus_files())
