@@ -271,6 +271,8 @@ def test_assigning_to_an_away_or_unskilled_agent_is_refused(
     # The same through the case page: 400 with the reason, nothing changed.
     client = Client()
     client.force_login(shop.manager)
+    options = client.get(f"/cases/{case.pk}/").content.decode()
+    assert (f'value="{b.pk}">rb (away)</option>' in options) is (setup == "away")
     response = client.post(f"/cases/{case.pk}/assign/", {"assignee": b.pk})
     assert response.status_code == 400
     assert message in response.content.decode()

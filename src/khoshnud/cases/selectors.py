@@ -238,11 +238,15 @@ def case_history(*, case: Case, limit: int = 50) -> list[CaseEvent]:
 
 
 def team_agents(*, team_id: int | None) -> list[User]:
-    """The active members of a team, by username: whom a case of the team may be assigned."""
+    """The active members of a team, by username: whom a case of the team may be assigned
+    (with their routing profiles, when they have one)."""
     if team_id is None:
         return []
     return list(
-        User.objects.filter(teams__id=team_id, is_active=True).order_by("username").distinct()
+        User.objects.filter(teams__id=team_id, is_active=True)
+        .select_related("agent_profile")
+        .order_by("username")
+        .distinct()
     )
 
 

@@ -579,8 +579,9 @@ def case_priority_set(*, case_id: object, priority: object, actor: Actor) -> Cas
 def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str = "") -> Case:
     """Hand the case off: it takes the new kind and moves to the team serving it, keeping its
     thread (the customer repeats nothing). The assignee is cleared unless they are in the new
-    team too, and an unassigned case is routed within the new team (docs/routing.md); due times are counted again from ``opened_at`` with the new kind's catalog entry
-    (kept when there is none). Records ``case.handed_off`` (``case_handoffs`` counts them).
+    team too, and an unassigned case is routed within the new team (docs/routing.md); due
+    times are counted again from ``opened_at`` with the new kind's catalog entry (kept when
+    there is none). Records ``case.handed_off`` (``case_handoffs`` counts them).
     Refused for an unknown kind or the kind the case already has."""
     with transaction.atomic():
         user, case = _desk_case(actor=actor, case_id=case_id)

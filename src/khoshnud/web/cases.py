@@ -139,6 +139,11 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "history": _history_rows(case_history(case=case)),
         "handoffs": case_handoffs(case_ids=[case.pk])[case.pk],
         "agents": agents,
+        "away_ids": {  # marked in the assign list: assigning to them is refused
+            a.pk
+            for a in agents
+            if not getattr(getattr(a, "agent_profile", None), "available", True)
+        },
         "can_take": case.assignee_id is None and any(a.pk == request.user.pk for a in agents),
         "identities": identities_of(customer=customer),
         "recent": timeline_items(
