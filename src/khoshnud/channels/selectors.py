@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from khoshnud.channels.models import Delivery
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+
+from khoshnud.channels.models import ChannelAccount, Delivery
 
 
 def deliveries_of(*, interaction_ids: Sequence[int]) -> dict[int, Delivery]:
@@ -26,3 +31,23 @@ def timeline_deliveries(*, interaction_ids: Sequence[int]) -> dict[int, dict[str
             interaction_id__in=list(interaction_ids)
         ).values_list("interaction_id", "status", "attempts", "last_error", "sent_at")
     }
+
+
+def accounts_list() -> QuerySet[ChannelAccount]:
+    """Every channel account, by provider and name (credentials stay encrypted)."""
+    return ChannelAccount.objects.order_by("provider", "name", "id")
+
+
+def account_by_slug(*, slug: str) -> ChannelAccount | None:
+    """The active account whose webhook this is; None for an unknown or inactive one."""
+    return ChannelAccount.objects.filter(slug=slug, is_active=True).first()
+
+
+def account_webhook_url(*, account: ChannelAccount, request: HttpRequest | None = None) -> str:
+    """The absolute webhook URL: ``KHOSHNUD_PUBLIC_URL`` + path when set (behind a proxy),
+    else the request's own scheme and host."""
+    path = reverse("channels:webhook", kwargs={"slug": account.slug})
+    base = str(getattr(settings, "KHOSHNUD_PUBLIC_URL", "") or "").rstrip("/")
+    if base:
+        return base + path
+    return request.build_absolute_uri(path) if request is not None else path
