@@ -31,10 +31,9 @@ from khoshnud.channels.provider_http import (
     call,
     classify_http,
 )
+from khoshnud.channels.selectors import whatsapp_window_closed
 from khoshnud.inputs import InputError
 from khoshnud.interactions.models import Direction, Interaction
-
-WHATSAPP_WINDOW = dt.timedelta(hours=24)
 
 
 def split_address(address: str) -> tuple[int, str]:
@@ -187,24 +186,6 @@ class WhatsAppAdapter(MessagingAdapter):
         body = _graph_result(answer, "WhatsApp")
         messages = body.get("messages") or [{}]
         return str(messages[0].get("id", ""))
-
-
-def whatsapp_window_closed(*, customer_id: int, account_id: int | None = None) -> str:
-    """Why a free-text WhatsApp reply cannot go now ("" when it can): the customer's last
-    message to the number (``account_id``'s, or any) is more than 24 hours old."""
-    rows = Interaction.objects.filter(
-        customer_id=customer_id, channel="whatsapp", direction=Direction.INBOUND
-    )
-    if account_id is not None:
-        rows = rows.filter(metadata__whatsapp__account_id=account_id)
-    last = rows.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
-    if last is not None and timezone.now() - last <= WHATSAPP_WINDOW:
-        return ""
-    since = f"since {last.isoformat(timespec='minutes')}" if last else "ever"
-    return (
-        "WhatsApp allows a free-text reply only within 24 hours of the customer's last "
-        f"message (none {since}); outside that window only an approved template may be sent"
-    )
 
 
 class InstagramAdapter(MessagingAdapter):

@@ -56,9 +56,9 @@ def call(
     provider's error body); a network failure raises ``TransientSendError`` (the URL, which may
     hold a token, is not in the message)."""
     data = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (https/http only)
     if not url.startswith(("https://", "http://")):
         raise PermanentSendError("the provider's base URL must start with https:// or http://")
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (checked above)
     request.add_header("Accept", "application/json")
     if data is not None:
         request.add_header("Content-Type", "application/json; charset=utf-8")
@@ -81,9 +81,9 @@ def call(
 
 
 def classify_http(answer: Answer, what: str) -> None:
-    """Raise for a failed answer by its HTTP status alone: 429 and 5xx transient, other 4xx
-    permanent (adapters that know their provider's codes look at the body first)."""
+    """Raise ``what`` (the provider's own words) for a failed answer by its HTTP status alone:
+    429 and 5xx transient, other 4xx permanent (adapters read their provider's codes first)."""
     if answer.status == 429 or answer.status >= 500:
-        raise TransientSendError(f"{what}: HTTP {answer.status}", retry_after=answer.retry_after)
+        raise TransientSendError(what, retry_after=answer.retry_after)
     if answer.status >= 400:
-        raise PermanentSendError(f"{what}: HTTP {answer.status}")
+        raise PermanentSendError(what)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,8 +10,12 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from khoshnud.channels.models import ChannelAccount, Delivery
+from khoshnud.interactions.models import Direction, Interaction
+
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
 
 
 def deliveries_of(*, interaction_ids: Sequence[int]) -> dict[int, Delivery]:
@@ -51,3 +56,21 @@ def account_webhook_url(*, account: ChannelAccount, request: HttpRequest | None 
     if base:
         return base + path
     return request.build_absolute_uri(path) if request is not None else path
+
+
+def whatsapp_window_closed(*, customer_id: int, account_id: int | None = None) -> str:
+    """Why a free-text WhatsApp reply cannot go now ("" when it can): the customer's last
+    message to the number (``account_id``'s, or any) is more than 24 hours old."""
+    rows = Interaction.objects.filter(
+        customer_id=customer_id, channel="whatsapp", direction=Direction.INBOUND
+    )
+    if account_id is not None:
+        rows = rows.filter(metadata__whatsapp__account_id=account_id)
+    last = rows.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    if last is not None and timezone.now() - last <= WHATSAPP_WINDOW:
+        return ""
+    since = f"since {last.isoformat(timespec='minutes')}" if last else "ever"
+    return (
+        "WhatsApp allows a free-text reply only within 24 hours of the customer's last "
+        f"message (none {since}); outside that window only an approved template may be sent"
+    )

@@ -39,6 +39,7 @@ from khoshnud.cases.selectors import (
     team_agents,
 )
 from khoshnud.cases.services import STATUS_NEXT
+from khoshnud.channels.selectors import whatsapp_window_closed
 from khoshnud.customers.models import Locale
 from khoshnud.customers.selectors import identities_of
 from khoshnud.inputs import InputError
@@ -150,6 +151,11 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "open_statuses": OPEN_STATUSES,
         "need_choices": Need.choices,
         "sentiment_choices": Sentiment.choices,
+        "reply_window_closed": (
+            whatsapp_window_closed(customer_id=customer.pk)
+            if case.channel == Channel.WHATSAPP
+            else ""
+        ),
     }
 
 
