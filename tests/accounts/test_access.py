@@ -21,8 +21,10 @@ from khoshnud.accounts.models import ROLE_RANK, Role
 from khoshnud.accounts.services import staff_create, token_create
 from khoshnud.api import api
 from khoshnud.cases.services import case_open
+from khoshnud.channels.messaging_services import account_create
 from khoshnud.customers.services import customer_create
 from khoshnud.ops.demo_data import demo_service_catalog
+from tests.channels.messaging_helpers import TELEGRAM
 from tests.conftest import event
 from tests.web.conftest import analyse, ingester, make_sara
 
@@ -72,6 +74,10 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/cases/{case_id}"): (Role.MANAGER, READ, 200),
     ("post", "/api/v1/cases/{case_id}/replies"): (Role.MANAGER, WRITE, 201),
     ("post", "/api/v1/channels/email/inbound"): (Role.AGENT, WRITE, 201),
+    # Channel accounts hold credentials: the admin role only.
+    ("post", "/api/v1/channels/accounts"): (Role.ADMIN, WRITE, 201),
+    ("get", "/api/v1/channels/accounts"): (Role.ADMIN, READ, 200),
+    ("get", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, READ, 200),
     ("get", "/api/v1/calendars"): (Role.AGENT, READ, 200),
     ("post", "/api/v1/calendars"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
@@ -95,6 +101,10 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:case_kind": ("post", Role.MANAGER, WRITE, 302),
     "web:case_note": ("post", Role.MANAGER, WRITE, 302),
     "web:case_reply": ("post", Role.MANAGER, WRITE, 302),
+    # The channel accounts page is the admins'; the forms below lack the fields (400).
+    "channels:account_list": ("get", Role.ADMIN, READ, 200),
+    "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
+    "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -105,6 +115,9 @@ PUBLIC: dict[str, tuple[str, int]] = {
     "api:openapi-json": ("get", 200),
     "api:openapi-view": ("get", 200),
     "api:api-root": ("get", 404),
+    # A provider's webhook: no session, no token, its signature authenticates (a Telegram
+    # account's takes no GET: 403 for everyone).
+    "channels:webhook": ("get", 403),
 }
 
 
@@ -146,7 +159,10 @@ def world(db: Any) -> dict[str, Any]:
     analyse(interaction_id, sara.pk)
     demo_service_catalog()  # the "Tehran shop" calendar and its catalog
     case = case_open(customer_id=sara.pk, kind="support", channel="email", subject="Grinder")
+    account = account_create(provider="telegram", name="Shop bot", credentials=TELEGRAM)
     return {
+        "account_id": account.pk,
+        "account_slug": account.slug,
         "customer_id": sara.pk,
         "other_id": other.pk,
         "interaction_id": interaction_id,
@@ -191,6 +207,11 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         return None
     return {
         "/api/v1/channels/email/inbound": RAW_EMAIL,
+        "/api/v1/channels/accounts": {
+            "provider": "telegram",
+            "name": "Bot 2",
+            "credentials": TELEGRAM,
+        },
         "/api/v1/events": {"events": [event(external_id="access-1")]},
         "/api/v1/customers": {"first_name": "Mina", "identities": {"email": "mina@example.com"}},
         "/api/v1/customers/{customer_id}": {"first_name": "Sara"},
@@ -268,6 +289,9 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:case_kind": f"/cases/{world['case_id']}/kind/",
         "web:case_note": f"/cases/{world['case_id']}/notes/",
         "web:case_reply": f"/cases/{world['case_id']}/replies/",
+        "channels:account_list": "/channels/accounts/",
+        "channels:account_add": "/channels/accounts/add/",
+        "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",
@@ -309,6 +333,7 @@ def test_public_pages_open_for_everyone(world: dict[str, Any], caller: Caller, n
         "api:openapi-json": "/api/openapi.json",
         "api:openapi-view": "/api/docs",
         "api:api-root": "/api/",
+        "channels:webhook": f"/hooks/{world['account_slug']}",
     }[name]
     client = _client(caller)
     response = client.post(url, {"language": "fa"}) if method == "post" else client.get(url)
