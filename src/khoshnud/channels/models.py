@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from khoshnud.interactions.models import Interaction
 
@@ -14,7 +15,7 @@ class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")  # waiting for its (next) attempt
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")  # the provider's receipt (WhatsApp)
-    READ = "read", _("Read")  # the provider's read receipt (WhatsApp, Instagram)
+    READ = "read", pgettext_lazy("delivery status", "Read")  # a receipt (WhatsApp, Instagram)
     FAILED = "failed", _("Failed")  # every attempt failed; the message itself is kept
 
 
