@@ -35,7 +35,7 @@ commands:
   language    train / eval / analyse the offline language models; `language backfill`
               classifies what was missed (the language steps of `pipeline backfill`)
   pipeline    backfill: hand each pipeline step the interactions it has not handled
-  bench       run a benchmark: ingest, timeline, language
+  bench       run a benchmark: ingest, timeline, language, channels
   migrate     create or update the database schema
   manage      any Django management command
 """

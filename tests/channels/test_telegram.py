@@ -319,3 +319,23 @@ def test_a_reply_longer_than_telegram_allows_is_refused_and_nothing_stored(
     assert "Telegram takes at most 4,096 characters" in resp.json()["detail"]
     assert Interaction.objects.count() == before and Delivery.objects.count() == 0
     assert provider.requests == []
+
+
+def test_a_telegram_identity_added_to_a_known_customer_brings_their_messages_to_them(
+    shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    """One customer, many channels: Sara (known by email) gets her Telegram id; her Telegram
+    message is hers, on its own Telegram case, beside her email history."""
+    resp = shop.client(shop.manager).patch(
+        f"/api/v1/customers/{shop.customer.pk}", {"identities": {"telegram": "5551234"}},
+        content_type="application/json",
+    )  # fmt: skip
+    assert resp.status_code == 200, resp.content
+    post_json(
+        hook_path(add_account("telegram")), update(), django_capture_on_commit_callbacks, **SECRET
+    )
+    message = Interaction.objects.get()
+    assert message.customer_id == shop.customer.pk
+    assert sorted(shop.customer.identities.values_list("kind", "value")) == [
+        ("email", "sara@example.com"), ("telegram", "5551234")]  # fmt: skip
+    assert Case.objects.get().customer_id == shop.customer.pk
