@@ -58,11 +58,11 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     from khoshnud.channels.messaging_services import account_create
     from khoshnud.interactions.models import Interaction
 
-    secret = "bench-secret_1"
+    secret = "bench-secret_1"  # noqa: S105 (a benchmark's own throwaway account)
     account = account_create(
         provider="telegram", name="bench", credentials={"bot_token": "1:x", "secret_token": secret}
     )
-    user = staff_create(username="bench", password="Tulip-garden-77", role="agent")
+    user = staff_create(username="bench", password="Tulip-garden-77", role="agent")  # noqa: S106
     _token, bearer = token_create(user=user, scopes=["read", "write"])
     updates = [json.dumps(u).encode() for u in _updates(scale)]
     events = [json.dumps({"events": [_event(u)]}).encode() for u in _updates(scale)]
