@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from khoshnud.accounts.access import staff_required
@@ -103,6 +104,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@sensitive_post_parameters()  # error reports never carry the typed credentials
 @staff_required(role=Role.ADMIN, scope=Scope.WRITE)
 def account_add(request: HttpRequest) -> HttpResponse:
     provider = request.POST.get("provider", "")
