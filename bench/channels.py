@@ -9,6 +9,7 @@ pipeline task (the pipeline itself runs in the worker, outside these figures).
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -84,10 +85,13 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         events_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        for body in updates[1:]:
+        marks = [started]  # after each thousand: does the rate fall as the tables grow?
+        for i, body in enumerate(updates[1:], 1):
             resp = client.post(f"/hooks/{account.slug}", body, content_type="application/json",
                                headers={"X-Telegram-Bot-Api-Secret-Token": secret})  # fmt: skip
             assert resp.status_code == 200 and resp.json()["created"] == 1, resp.content
+            if i % 1000 == 0:
+                marks.append(time.perf_counter())
         hooks_s = time.perf_counter() - started
 
         replay_started = time.perf_counter()
@@ -103,12 +107,15 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     print(f"  /api/v1/events, one event a request:  {events_rate:,.0f} events/s ({events_s:.1f} s)")
     print(f"  Telegram webhook, one update a request: {hook_rate:,.0f} updates/s ({hooks_s:.1f} s)")
     print(f"  ratio webhook / events: {hook_rate / events_rate:.2f}")
+    per_thousand = [round(1000 / (b - a)) for a, b in itertools.pairwise(marks)]
+    print(f"  webhook updates/s per thousand, in order: {per_thousand}")
     print(f"  replayed updates (duplicates): {len(replay) / replay_s:,.0f} updates/s")
     return {
         "webhook_updates_per_s": round(hook_rate),
         "events_api_per_s": round(events_rate),
         "ratio": round(hook_rate / events_rate, 3),
         "replay_updates_per_s": round(len(replay) / replay_s),
+        "webhook_per_thousand": per_thousand,
         "updates": scale,
         "senders": SENDERS,
     }
