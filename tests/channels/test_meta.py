@@ -301,3 +301,16 @@ def test_instagram_messages_replies_and_read_receipts(
     too_long = _reply(shop, case, "x" * 1001, cap)
     assert too_long.status_code == 422 and "1,000 characters" in too_long.json()["detail"]
     assert INSTAGRAM["access_token"] not in delivery.last_error
+
+
+def test_a_number_the_phone_rules_refuse_is_kept_as_an_external_id_not_lost(
+    shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    path = hook_path(add_account("whatsapp"))
+    raw = wa_body().replace(b"989121234567", b"1555000")  # not a valid phone number
+    resp = signed_post(path, raw, django_capture_on_commit_callbacks)
+    assert resp.status_code == 200 and resp.json()["created"] == 1, resp.content
+    message = Interaction.objects.get()
+    assert list(message.customer.identities.values_list("kind", "value")) == [
+        ("external", "whatsapp:+1555000")]  # fmt: skip
+    assert message.metadata["whatsapp"]["reply_to"] == "1555000"

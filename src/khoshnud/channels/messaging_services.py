@@ -21,6 +21,7 @@ from khoshnud.channels import webhooks as hooks
 from khoshnud.channels.models import ChannelAccount, Delivery, DeliveryStatus, Provider
 from khoshnud.channels.outbound import outbound_adapter
 from khoshnud.channels.provider_http import SendError
+from khoshnud.customers.identities import IdentityError, normalize_identity
 from khoshnud.inputs import InputError, clean_choice, clean_str
 from khoshnud.interactions.services import events_ingest
 
@@ -99,6 +100,12 @@ def webhook_receive(*, account: ChannelAccount, parsed: hooks.Parsed) -> Webhook
     events: list[dict[str, Any]] = []
     for message in parsed.messages:
         kind, value = message.identity
+        try:
+            normalize_identity(kind, value)
+        except IdentityError:
+            # An id the identity rules do not know (a WhatsApp number phonenumbers calls
+            # invalid, a longer Instagram id): kept as an external id rather than lost.
+            kind, value = "external", f"{kind}:{value}"[:255]
         customer: dict[str, Any] = {kind: value}
         if message.name:
             customer["first_name"] = message.name
