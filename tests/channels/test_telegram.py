@@ -292,6 +292,8 @@ def test_a_blocked_bot_fails_at_once_and_the_case_page_shows_it(
     browser.force_login(shop.manager)
     page = browser.get(f"/cases/{case.pk}/").content.decode()
     assert "bot was blocked by the user" in page
+    assert "Sent to the customer in the chat their last message came from." in page
+    assert 'class="tl-channel">Telegram<' in page  # every message says its channel
 
 
 def test_a_5xx_then_success_sends_once_more(
