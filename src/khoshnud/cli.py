@@ -37,7 +37,7 @@ commands:
               classifies what was missed (the language steps of `pipeline backfill`)
   pipeline    backfill: hand each pipeline step the interactions it has not handled
   periodic    list the periodic jobs the worker runs (breach scans…); --run NAME queues one
-  bench       run a benchmark: ingest, timeline, language, cases
+  bench       run a benchmark: ingest, timeline, language, cases, channels
   migrate     create or update the database schema
   manage      any Django management command
 """

@@ -222,7 +222,27 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@khoshnud.loca
 # The domain of our Message-IDs (default: DEFAULT_FROM_EMAIL's).
 KHOSHNUD_EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("KHOSHNUD_EMAIL_MESSAGE_ID_DOMAIN", "")
 # Outbound adapters by channel (khoshnud/channels/outbound.py), and how a failed send is retried.
-KHOSHNUD_OUTBOUND_ADAPTERS = {"email": "khoshnud.channels.email_outbound.EmailAdapter"}
+KHOSHNUD_OUTBOUND_ADAPTERS = {
+    "email": "khoshnud.channels.email_outbound.EmailAdapter",
+    "telegram": "khoshnud.channels.messaging.TelegramAdapter",
+    "whatsapp": "khoshnud.channels.messaging.WhatsAppAdapter",
+    "instagram": "khoshnud.channels.messaging.InstagramAdapter",
+    "wechat": "khoshnud.channels.messaging.WeChatAdapter",
+}
+# Messaging providers' API base URLs (docs/channels.md); tests point them at a local server.
+TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+WHATSAPP_API_BASE = os.environ.get("WHATSAPP_API_BASE", "https://graph.facebook.com/v21.0")
+INSTAGRAM_API_BASE = os.environ.get("INSTAGRAM_API_BASE", "https://graph.facebook.com/v21.0")
+WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+KHOSHNUD_PROVIDER_TIMEOUT_SECONDS = _env_number("KHOSHNUD_PROVIDER_TIMEOUT_SECONDS", "15", float, 1)
+# Channel accounts' credentials are encrypted with a key derived from this (default SECRET_KEY):
+# set it on its own to rotate SECRET_KEY without re-entering every account's credentials.
+# The public address webhooks are reached at (https://desk.example.com), when Khoshnud runs
+# behind a proxy that hides it; otherwise the webhook URL is built from the request.
+KHOSHNUD_PUBLIC_URL = os.environ.get("KHOSHNUD_PUBLIC_URL", "")
+KHOSHNUD_CREDENTIALS_KEY = os.environ.get("KHOSHNUD_CREDENTIALS_KEY", "")
+# The largest webhook body a provider may post (413 above): their updates are a few KiB.
+KHOSHNUD_WEBHOOK_MAX_BYTES = int(_env_number("KHOSHNUD_WEBHOOK_MAX_BYTES", "1048576", int, 1024))
 KHOSHNUD_DELIVERY_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_DELIVERY_MAX_ATTEMPTS", "5", int, 1))
 KHOSHNUD_DELIVERY_RETRY_SECONDS = _env_number("KHOSHNUD_DELIVERY_RETRY_SECONDS", "60", float, 0)
 

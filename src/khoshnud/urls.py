@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("", include("khoshnud.channels.urls")),
     path("", include("khoshnud.web.urls")),
 ]
 

@@ -21,8 +21,10 @@ from khoshnud.accounts.models import ROLE_RANK, Role
 from khoshnud.accounts.services import staff_create, token_create
 from khoshnud.api import api
 from khoshnud.cases.services import case_open
+from khoshnud.channels.messaging_services import account_create
 from khoshnud.customers.services import customer_create
 from khoshnud.ops.demo_data import demo_service_catalog
+from tests.channels.messaging_helpers import TELEGRAM
 from tests.conftest import event
 from tests.web.conftest import analyse, ingester, make_sara
 
@@ -72,6 +74,10 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/cases/{case_id}"): (Role.MANAGER, READ, 200),
     ("post", "/api/v1/cases/{case_id}/replies"): (Role.MANAGER, WRITE, 201),
     ("post", "/api/v1/channels/email/inbound"): (Role.AGENT, WRITE, 201),
+    # Channel accounts hold credentials: the admin role only.
+    ("post", "/api/v1/channels/accounts"): (Role.ADMIN, WRITE, 201),
+    ("get", "/api/v1/channels/accounts"): (Role.ADMIN, READ, 200),
+    ("get", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, READ, 200),
     ("get", "/api/v1/calendars"): (Role.AGENT, READ, 200),
     ("post", "/api/v1/calendars"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
@@ -100,6 +106,10 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:agent_availability": ("post", Role.AGENT, WRITE, 302),
     "web:agent_list": ("get", Role.MANAGER, READ, 200),
     "web:agent_update": ("post", Role.MANAGER, WRITE, 302),
+    # The channel accounts page is the admins'; the forms below lack the fields (400).
+    "channels:account_list": ("get", Role.ADMIN, READ, 200),
+    "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
+    "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -110,6 +120,9 @@ PUBLIC: dict[str, tuple[str, int]] = {
     "api:openapi-json": ("get", 200),
     "api:openapi-view": ("get", 200),
     "api:api-root": ("get", 404),
+    # A provider's webhook: no session, no token, its signature authenticates (a Telegram
+    # account's takes no GET: 403 for everyone).
+    "channels:webhook": ("get", 403),
 }
 
 
@@ -154,8 +167,11 @@ def world(db: Any) -> dict[str, Any]:
     routed = staff_create(
         username="routed", password="Caller-pass-2026", role="agent", teams=["support"]
     )
+    account = account_create(provider="telegram", name="Shop bot", credentials=TELEGRAM)
     return {
         "agent_id": routed.pk,
+        "account_id": account.pk,
+        "account_slug": account.slug,
         "customer_id": sara.pk,
         "other_id": other.pk,
         "interaction_id": interaction_id,
@@ -200,6 +216,11 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         return None
     return {
         "/api/v1/channels/email/inbound": RAW_EMAIL,
+        "/api/v1/channels/accounts": {
+            "provider": "telegram",
+            "name": "Bot 2",
+            "credentials": TELEGRAM,
+        },
         "/api/v1/events": {"events": [event(external_id="access-1")]},
         "/api/v1/customers": {"first_name": "Mina", "identities": {"email": "mina@example.com"}},
         "/api/v1/customers/{customer_id}": {"first_name": "Sara"},
@@ -281,6 +302,9 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:agent_availability": "/me/availability/",
         "web:agent_list": "/agents/",
         "web:agent_update": f"/agents/{world['agent_id']}/",
+        "channels:account_list": "/channels/accounts/",
+        "channels:account_add": "/channels/accounts/add/",
+        "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",
@@ -322,6 +346,7 @@ def test_public_pages_open_for_everyone(world: dict[str, Any], caller: Caller, n
         "api:openapi-json": "/api/openapi.json",
         "api:openapi-view": "/api/docs",
         "api:api-root": "/api/",
+        "channels:webhook": f"/hooks/{world['account_slug']}",
     }[name]
     client = _client(caller)
     response = client.post(url, {"language": "fa"}) if method == "post" else client.get(url)

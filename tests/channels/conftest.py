@@ -68,3 +68,22 @@ def smtp(settings: Any) -> Iterator[Inbox]:
 @pytest.fixture
 def refusing_smtp(settings: Any) -> Iterator[Refusing]:
     yield from _serve(Refusing(), settings)
+
+
+@pytest.fixture
+def provider(settings: Any) -> Iterator[Any]:
+    """A local server playing Telegram, WhatsApp, Instagram and WeChat at once (their base
+    URLs all point at it; the paths differ)."""
+    from tests.channels.providers import FakeProvider, serve
+
+    fake = FakeProvider()
+    server = serve(fake)
+    settings.TELEGRAM_API_BASE = fake.base
+    settings.WHATSAPP_API_BASE = fake.base + "/v21.0"
+    settings.INSTAGRAM_API_BASE = fake.base + "/v21.0"
+    settings.WECHAT_API_BASE = fake.base
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -201,11 +201,19 @@ def test_a_closed_case_a_messaging_channel_or_no_address_is_refused(
     assert resp.status_code == 409
     assert resp.json() == {"detail": f"case {closed.pk} is closed; reopen it to reply"}
 
+    sms = _case(shop, channel="sms")
+    resp = _reply(shop, sms.pk, "Hello", django_capture_on_commit_callbacks)
+    assert resp.status_code == 422
+    assert resp.json()["detail"] == (
+        "channel: replies by sms are not sent yet; channels that can send: "
+        "email, instagram, telegram, wechat, whatsapp"
+    )
+    # A Telegram case whose customer never wrote on Telegram has no chat to answer in.
     telegram = _case(shop, channel="telegram")
     resp = _reply(shop, telegram.pk, "Hello", django_capture_on_commit_callbacks)
     assert resp.status_code == 422
     assert resp.json()["detail"] == (
-        "channel: replies by telegram are not sent yet; channels that can send: email"
+        f"customer: customer #{shop.customer.pk} has no telegram address to reply to"
     )
 
     nomail = customer_create(data={"first_name": "Reza", "identities": {"phone": "09121112233"}})

@@ -21,7 +21,7 @@ from khoshnud.interactions.services import events_ingest
 Actor = AbstractBaseUser | AnonymousUser | None
 MAX_REPLY = 20_000
 # Channels with no written thread of their own (a call, a visit, a web form): a reply to
-# their cases goes by email. Messaging channels wait for their own adapters.
+# their cases goes by email. Messaging channels answer by their own (channels.messaging).
 ANSWERED_BY_EMAIL = frozenset(
     {Channel.PHONE, Channel.FAX, Channel.WEB, Channel.PORTAL, Channel.IN_PERSON,
      Channel.REVIEW, Channel.API, Channel.EMAIL}
@@ -47,17 +47,21 @@ def reply_channel(case: Case) -> str:
     return Channel.EMAIL if case.channel in ANSWERED_BY_EMAIL else case.channel
 
 
-def _thread(case: Case, adapter: OutboundAdapter) -> tuple[list[str], str, str]:
+def _thread(case: Case, adapter: OutboundAdapter) -> tuple[list[str], str, str, int | None]:
     """(message ids of the thread on the adapter's channel oldest first, the id of the latest
-    inbound one, its subject) from the interactions' metadata."""
+    inbound one, its subject, the latest inbound interaction's id) from the interactions'
+    metadata."""
     rows = (
         Interaction.objects.filter(case_link__case_id=case.pk, channel=adapter.channel)
         .order_by("occurred_at", "id")
-        .values_list("direction", "metadata")
+        .values_list("id", "direction", "metadata")
     )
     ids: list[str] = []
     answers, subject = "", ""
-    for direction, metadata in rows:
+    inbound: int | None = None
+    for pk, direction, metadata in rows:
+        if direction == Direction.INBOUND:
+            inbound = pk
         meta = (metadata or {}).get(adapter.channel) or {}
         message_id = meta.get("message_id") if isinstance(meta, dict) else None
         if not isinstance(message_id, str) or not message_id:
@@ -66,7 +70,7 @@ def _thread(case: Case, adapter: OutboundAdapter) -> tuple[list[str], str, str]:
         if direction == Direction.INBOUND:
             answers = message_id
             subject = str(meta.get("subject") or "")
-    return ids, answers, subject
+    return ids, answers, subject, inbound
 
 
 def case_reply(*, case: Case, text: object, actor: Actor) -> Reply:
@@ -87,12 +91,13 @@ def case_reply(*, case: Case, text: object, actor: Actor) -> Reply:
         adapter = outbound_adapter(channel)
     except NoAdapter as exc:
         raise InputError("channel", str(exc)) from None
-    address = adapter.address(customer_id=case.customer_id)
+    thread, answers, subject, inbound = _thread(case, adapter)
+    # A messaging reply leaves by the account the case's latest inbound message came in by.
+    address = adapter.address(customer_id=case.customer_id, answering=inbound)
     if not address:
         raise InputError(
             "customer", f"customer #{case.customer_id} has no {channel} address to reply to"
         )
-    thread, answers, subject = _thread(case, adapter)
     locale = Customer.objects.filter(pk=case.customer_id).values_list("locale", flat=True).first()
     draft = ReplyDraft(
         customer_id=case.customer_id,

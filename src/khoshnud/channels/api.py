@@ -1,7 +1,8 @@
-"""API for channels: inbound email as a raw RFC 822 message."""
+"""API for channels: inbound email as a raw RFC 822 message; messaging channel accounts."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,7 +11,10 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from khoshnud.accounts.api_auth import require
-from khoshnud.accounts.models import Scope
+from khoshnud.accounts.models import Role, Scope
+from khoshnud.channels.messaging_services import account_create
+from khoshnud.channels.models import ChannelAccount
+from khoshnud.channels.selectors import account_webhook_url, accounts_list
 from khoshnud.channels.services import email_receive
 from khoshnud.inputs import InputError
 
@@ -65,3 +69,96 @@ def email_inbound(request: HttpRequest) -> Status[dict[str, Any]]:
             "notes": received.notes,
         },
     )
+
+
+class AccountIn(Schema):
+    provider: str = Field(
+        ..., examples=["telegram"], description="telegram, whatsapp, instagram or wechat"
+    )
+    name: str = Field(..., examples=["Shop bot"])
+    credentials: dict[str, Any] = Field(
+        ...,
+        examples=[{"bot_token": "123456:ABC-DEF", "secret_token": "a-long-random-string"}],
+        description=(
+            "telegram: bot_token, secret_token; whatsapp: access_token, phone_number_id, "
+            "app_secret, verify_token; instagram: access_token, app_secret, verify_token "
+            "(ig_user_id optional); wechat: app_id, app_secret, token. Stored encrypted, "
+            "never returned."
+        ),
+    )
+
+
+class AccountCreatedOut(Schema):
+    id: int
+    webhook_url: str = Field(..., description="paste it into the provider's console")
+
+
+class AccountOut(Schema):
+    id: int
+    provider: str
+    name: str
+    webhook_url: str
+    is_active: bool
+    created_at: dt.datetime
+    last_test_status: str = Field(..., description="'', queued, sent or failed")
+    last_test_error: str
+
+
+def _account_out(request: HttpRequest, account: ChannelAccount) -> dict[str, Any]:
+    return {
+        "id": account.pk,
+        "provider": account.provider,
+        "name": account.name,
+        "webhook_url": account_webhook_url(account=account, request=request),
+        "is_active": account.is_active,
+        "created_at": account.created_at,
+        "last_test_status": account.last_test_status,
+        "last_test_error": account.last_test_error,
+    }
+
+
+@router.post(
+    "/channels/accounts",
+    response={201: AccountCreatedOut},
+    openapi_extra={
+        "responses": {
+            "400": {
+                "description": "unknown provider or credentials without its required keys",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        }
+    },
+)
+def account_add(request: HttpRequest, payload: AccountIn) -> Status[dict[str, Any]]:
+    """Add a messaging channel account (admin role, write scope). Its credentials are checked
+    for the provider's required keys, stored encrypted and never shown again; the answer
+    gives the webhook URL to paste into the provider's console (for Telegram, `setWebhook`
+    with the same `secret_token`). 400 for a provider or credentials that do not fit."""
+    require(request, scope=Scope.WRITE, role=Role.ADMIN)
+    try:
+        account = account_create(
+            provider=payload.provider, name=payload.name, credentials=payload.credentials
+        )
+    except InputError as exc:
+        raise HttpError(400, str(exc)) from None
+    return Status(
+        201,
+        {"id": account.pk, "webhook_url": account_webhook_url(account=account, request=request)},
+    )
+
+
+@router.get("/channels/accounts", response={200: list[AccountOut]})
+def account_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every channel account, without credentials (admin role)."""
+    require(request, scope=Scope.READ, role=Role.ADMIN)
+    return [_account_out(request, a) for a in accounts_list()]
+
+
+@router.get("/channels/accounts/{account_id}", response={200: AccountOut})
+def account_detail(request: HttpRequest, account_id: int) -> dict[str, Any]:
+    """One channel account, without credentials (admin role); 404 when there is none."""
+    require(request, scope=Scope.READ, role=Role.ADMIN)
+    account = ChannelAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        raise HttpError(404, f"no channel account #{account_id}")
+    return _account_out(request, account)

@@ -88,7 +88,7 @@ class EmailAdapter:
     channel = "email"
     source = SOURCE
 
-    def address(self, *, customer_id: int) -> str | None:
+    def address(self, *, customer_id: int, answering: int | None = None) -> str | None:
         identity = (
             Identity.objects.filter(customer_id=customer_id, kind=IdentityKind.EMAIL)
             .order_by("-is_primary", "id")

@@ -1,7 +1,7 @@
 """Outbound adapters: one per channel, found by the channel's name.
 
 ``settings.KHOSHNUD_OUTBOUND_ADAPTERS`` maps a channel to the dotted path of its adapter
-(email today; Telegram, SMS, WhatsApp plug in the same way). An adapter says where a customer
+(email; Telegram, WhatsApp, Instagram and WeChat in channels.messaging). An adapter says where a customer
 is reached on its channel, prepares what the outbound interaction records (its metadata: for
 email the Message-ID and threading headers), and sends a stored interaction. Sending happens
 only in a queued task (``channels.tasks.deliver``), never in a request.
@@ -39,14 +39,18 @@ class OutboundAdapter(Protocol):
     channel: str
     source: str  # the interaction log's source for what this adapter sends and receives
 
-    def address(self, *, customer_id: int) -> str | None:
-        """Where the customer is reached on this channel; None when they are not."""
+    def address(self, *, customer_id: int, answering: int | None = None) -> str | None:
+        """Where the customer is reached on this channel; None when they are not.
+        ``answering``: the inbound interaction a reply answers (a messaging reply leaves by
+        the account that message came in by)."""
 
     def prepare(self, *, draft: ReplyDraft) -> tuple[str, dict[str, Any]]:
         """(external id, metadata) of the outbound interaction about to be stored."""
 
-    def send(self, *, interaction: Interaction, address: str) -> None:
-        """Send a stored interaction; raises on failure (the task retries it)."""
+    def send(self, *, interaction: Interaction, address: str) -> str | None:
+        """Send a stored interaction; the provider's message id, if it gives one. Raises on
+        failure: ``provider_http.PermanentSendError`` fails the delivery at once, anything
+        else is retried after a back-off."""
 
 
 class NoAdapter(LookupError):

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from khoshnud.channels.models import Delivery
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from khoshnud.channels.models import ChannelAccount, Delivery
+from khoshnud.interactions.models import Direction, Interaction
+
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
 
 
 def deliveries_of(*, interaction_ids: Sequence[int]) -> dict[int, Delivery]:
@@ -26,3 +36,41 @@ def timeline_deliveries(*, interaction_ids: Sequence[int]) -> dict[int, dict[str
             interaction_id__in=list(interaction_ids)
         ).values_list("interaction_id", "status", "attempts", "last_error", "sent_at")
     }
+
+
+def accounts_list() -> QuerySet[ChannelAccount]:
+    """Every channel account, by provider and name (credentials stay encrypted)."""
+    return ChannelAccount.objects.order_by("provider", "name", "id")
+
+
+def account_by_slug(*, slug: str) -> ChannelAccount | None:
+    """The active account whose webhook this is; None for an unknown or inactive one."""
+    return ChannelAccount.objects.filter(slug=slug, is_active=True).first()
+
+
+def account_webhook_url(*, account: ChannelAccount, request: HttpRequest | None = None) -> str:
+    """The absolute webhook URL: ``KHOSHNUD_PUBLIC_URL`` + path when set (behind a proxy),
+    else the request's own scheme and host."""
+    path = reverse("channels:webhook", kwargs={"slug": account.slug})
+    base = str(getattr(settings, "KHOSHNUD_PUBLIC_URL", "") or "").rstrip("/")
+    if base:
+        return base + path
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def whatsapp_window_closed(*, customer_id: int, account_id: int | None = None) -> str:
+    """Why a free-text WhatsApp reply cannot go now ("" when it can): the customer's last
+    message to the number (``account_id``'s, or any) is more than 24 hours old."""
+    rows = Interaction.objects.filter(
+        customer_id=customer_id, channel="whatsapp", direction=Direction.INBOUND
+    )
+    if account_id is not None:
+        rows = rows.filter(metadata__whatsapp__account_id=account_id)
+    last = rows.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    if last is not None and timezone.now() - last <= WHATSAPP_WINDOW:
+        return ""
+    since = f"since {last.isoformat(timespec='minutes')}" if last else "ever"
+    return (
+        "WhatsApp allows a free-text reply only within 24 hours of the customer's last "
+        f"message (none {since}); outside that window only an approved template may be sent"
+    )

@@ -23,6 +23,7 @@ from khoshnud.channels.email_outbound import SOURCE as EMAIL_SOURCE
 from khoshnud.channels.email_outbound import email_key
 from khoshnud.channels.models import Delivery, DeliveryStatus
 from khoshnud.channels.outbound import outbound_adapter
+from khoshnud.channels.provider_http import PermanentSendError
 from khoshnud.inputs import InputError, clean_aware_datetime
 from khoshnud.interactions.models import Interaction
 from khoshnud.interactions.services import events_ingest
@@ -79,21 +80,28 @@ def delivery_attempt(*, interaction_id: int) -> str:
         try:
             if interaction.erased_at is not None:
                 raise RuntimeError("the message was erased before it was sent")
-            outbound_adapter(delivery.channel).send(
+            provider_id = outbound_adapter(delivery.channel).send(
                 interaction=interaction, address=delivery.address
             )
         except Exception as exc:  # any failure of the send is one failed attempt
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            if delivery.attempts >= settings.KHOSHNUD_DELIVERY_MAX_ATTEMPTS or (
-                interaction.erased_at is not None
+            if (
+                delivery.attempts >= settings.KHOSHNUD_DELIVERY_MAX_ATTEMPTS
+                or interaction.erased_at is not None
+                or isinstance(exc, PermanentSendError)  # the provider refused it for good
             ):
                 delivery.status = DeliveryStatus.FAILED
                 delivery.next_attempt_at = None
                 logger.warning("delivery of %s failed for good: %s", interaction_id, exc)
             else:
-                retry_at = now + delivery_retry_delay(delivery.attempts)
+                delay = delivery_retry_delay(delivery.attempts)
+                asked = getattr(exc, "retry_after", None)  # a provider's 429 says how long
+                if asked:
+                    delay = max(delay, dt.timedelta(seconds=min(float(asked), _MAX_DELAY)))
+                retry_at = now + delay
                 delivery.next_attempt_at = retry_at
         else:
+            delivery.provider_id = str(provider_id or "")[:255]
             delivery.status = DeliveryStatus.SENT
             delivery.sent_at = now
             delivery.next_attempt_at = None

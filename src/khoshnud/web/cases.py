@@ -40,6 +40,8 @@ from khoshnud.cases.selectors import (
     team_agents,
 )
 from khoshnud.cases.services import STATUS_NEXT
+from khoshnud.channels.models import Provider
+from khoshnud.channels.selectors import whatsapp_window_closed
 from khoshnud.customers.models import Locale
 from khoshnud.customers.selectors import identities_of
 from khoshnud.inputs import InputError
@@ -50,6 +52,9 @@ from khoshnud.language.models import Need, Sentiment
 
 CASES_PER_PAGE = 25
 RECENT_INTERACTIONS = 5
+
+
+MESSAGING_CHANNELS = frozenset(Provider.values)
 
 
 def _choice(value: str, allowed: list[str]) -> str:
@@ -159,6 +164,12 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "open_statuses": OPEN_STATUSES,
         "need_choices": Need.choices,
         "sentiment_choices": Sentiment.choices,
+        "messaging_channels": MESSAGING_CHANNELS,
+        "reply_window_closed": (
+            whatsapp_window_closed(customer_id=customer.pk)
+            if case.channel == Channel.WHATSAPP
+            else ""
+        ),
     }
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from khoshnud.accounts.models import Role
 from khoshnud.calendars import JALALI_MONTHS, Calendar, format_input_date, input_calendar
 from khoshnud.cases.models import CaseKind, CaseStatus, Priority
+from khoshnud.channels.models import DeliveryStatus
 from khoshnud.customers.models import ConsentChannel, DateKind, IdentityKind, Locale, Tier
 from khoshnud.interactions.models import Channel, Direction, InteractionType, JourneyStage
 from khoshnud.language.models import Need, Sentiment
@@ -38,6 +39,7 @@ _CHOICES: dict[str, type[models.TextChoices]] = {
     "case_kind": CaseKind,
     "case_status": CaseStatus,
     "priority": Priority,
+    "delivery_status": DeliveryStatus,
 }
 
 # Languages the analysis pipeline detects, named in the viewer's language.

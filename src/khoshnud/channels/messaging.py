@@ -1,0 +1,288 @@
+"""Outbound adapters for the messaging providers: Telegram, WhatsApp, Instagram, WeChat.
+
+A reply leaves through the channel account its case's inbound message came in by: the
+delivery's address is ``"<account id>:<recipient>"`` (the recipient being the Telegram chat
+id, the WhatsApp id, the Instagram-scoped id or the WeChat openid), read from the inbound
+message's metadata. Each provider's base URL is a setting (``TELEGRAM_API_BASE`` …), so tests
+run every adapter against a local server that plays the provider.
+
+Sending happens only in ``channels.tasks.deliver`` (``channels.services.delivery_attempt``);
+failures raise ``TransientSendError`` (retried after a back-off) or ``PermanentSendError``
+(failed at once, shown on the case).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.parse
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.utils import timezone
+
+from khoshnud.channels import credentials as creds
+from khoshnud.channels.models import ChannelAccount
+from khoshnud.channels.outbound import ReplyDraft
+from khoshnud.channels.provider_http import (
+    Answer,
+    PermanentSendError,
+    TransientSendError,
+    call,
+    classify_http,
+)
+from khoshnud.channels.selectors import whatsapp_window_closed
+from khoshnud.inputs import InputError
+from khoshnud.interactions.models import Direction, Interaction
+
+
+def split_address(address: str) -> tuple[int, str]:
+    account_id, _, recipient = address.partition(":")
+    if not account_id.isdigit() or not recipient:
+        raise PermanentSendError(f"not a messaging address: {address!r}")
+    return int(account_id), recipient
+
+
+def active_account(account_id: int) -> ChannelAccount:
+    account = ChannelAccount.objects.filter(pk=account_id).first()
+    if account is None or not account.is_active:
+        raise PermanentSendError(f"channel account #{account_id} is missing or switched off")
+    return account
+
+
+class MessagingAdapter:
+    """What the four providers share: where a customer is reached, the outbound metadata,
+    the length rule, and ``send`` through the account of the address."""
+
+    channel: ClassVar[str]
+    max_text: ClassVar[int]  # the provider's limit for one text message, in characters
+    name: ClassVar[str]
+
+    @property
+    def source(self) -> str:
+        return self.channel
+
+    def _inbound(self, *, customer_id: int, answering: int | None) -> Interaction | None:
+        rows = Interaction.objects.filter(
+            customer_id=customer_id, channel=self.channel, direction=Direction.INBOUND
+        )
+        if answering is not None:
+            found = rows.filter(pk=answering).first()
+            if found is not None:
+                return found
+        return rows.order_by("-occurred_at", "-id").first()
+
+    def address(self, *, customer_id: int, answering: int | None = None) -> str | None:
+        """``"<account id>:<recipient>"`` of the inbound message ``answering`` (the case's
+        latest on this channel), else of the customer's latest message on this channel."""
+        found = self._inbound(customer_id=customer_id, answering=answering)
+        meta = (found.metadata or {}).get(self.channel) if found else None
+        if not isinstance(meta, dict) or not meta.get("account_id") or not meta.get("reply_to"):
+            return None
+        return f"{meta['account_id']}:{meta['reply_to']}"
+
+    def check_text(self, text: str) -> None:
+        if len(text) > self.max_text:
+            raise InputError(
+                "text",
+                f"{self.name} takes at most {self.max_text:,} characters in a message; this "
+                f"reply has {len(text):,}: shorten it or send it in parts",
+            )
+
+    def prepare(self, *, draft: ReplyDraft) -> tuple[str, dict[str, Any]]:
+        self.check_text(draft.text)
+        account_id, recipient = split_address(draft.address)
+        key = f"out:{uuid.uuid4().hex}"
+        return key, {self.channel: {"account_id": account_id, "to": recipient}}
+
+    def send(self, *, interaction: Interaction, address: str) -> str:
+        account_id, recipient = split_address(address)
+        return self.send_text(
+            account=active_account(account_id), to=recipient, text=interaction.text
+        )
+
+    def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
+        """Send ``text`` to ``to``; the provider's message id. Raises ``SendError``."""
+        raise NotImplementedError
+
+
+class TelegramAdapter(MessagingAdapter):
+    """Bot API ``sendMessage`` (https://core.telegram.org/bots/api#sendmessage)."""
+
+    channel = "telegram"
+    name = "Telegram"
+    max_text = 4096
+
+    def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
+        token = creds.decrypt(account.credentials_encrypted)["bot_token"]
+        chat_id: int | str = int(to) if to.lstrip("-").isdigit() else to
+        answer = call(
+            "POST",
+            f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{token}/sendMessage",
+            payload={"chat_id": chat_id, "text": text},
+        )
+        body = answer.body if isinstance(answer.body, dict) else {}
+        if answer.status == 200 and body.get("ok"):
+            return str((body.get("result") or {}).get("message_id", ""))
+        code = body.get("error_code") or answer.status
+        what = f"Telegram {code}: {body.get('description') or 'no description'}"
+        if code == 429 or answer.status == 429:
+            retry = (body.get("parameters") or {}).get("retry_after")
+            raise TransientSendError(what, retry_after=float(retry or answer.retry_after or 0))
+        classify_http(answer, what)
+        raise PermanentSendError(what)  # a 200 without ok
+
+
+# Graph API error codes that mean "later" (rate limits, the service busy); any other refusal
+# is for good (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
+_GRAPH_TRANSIENT = frozenset({1, 2, 4, 17, 32, 341, 613, 80007, 130429, 131016, 131048, 131056})
+
+
+def _graph_result(answer: Answer, provider: str) -> dict[str, Any]:
+    body = answer.body if isinstance(answer.body, dict) else {}
+    if 200 <= answer.status < 300 and "error" not in body:
+        return body
+    found = body.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
+    code = error.get("code")
+    details = (error.get("error_data") or {}).get("details") if error else None
+    what = f"{provider} {code or answer.status}: {details or error.get('message') or 'refused'}"
+    if code in _GRAPH_TRANSIENT:
+        raise TransientSendError(what, retry_after=answer.retry_after)
+    classify_http(answer, what)
+    raise PermanentSendError(what)
+
+
+class WhatsAppAdapter(MessagingAdapter):
+    """Cloud API ``POST /{phone_number_id}/messages``. Free text only inside the 24-hour
+    customer-service window (since the customer's last message to this number); outside it
+    only an approved template may go, which a reply is not: refused before it is stored."""
+
+    channel = "whatsapp"
+    name = "WhatsApp"
+    max_text = 4096
+
+    def prepare(self, *, draft: ReplyDraft) -> tuple[str, dict[str, Any]]:
+        account_id, _recipient = split_address(draft.address)
+        closed = whatsapp_window_closed(customer_id=draft.customer_id, account_id=account_id)
+        if closed:
+            raise InputError("text", closed)
+        return super().prepare(draft=draft)
+
+    def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
+        values = creds.decrypt(account.credentials_encrypted)
+        answer = call(
+            "POST",
+            f"{settings.WHATSAPP_API_BASE.rstrip('/')}/{values['phone_number_id']}/messages",
+            payload={
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "text",
+                "text": {"preview_url": False, "body": text},
+            },
+            headers={"Authorization": f"Bearer {values['access_token']}"},
+        )
+        body = _graph_result(answer, "WhatsApp")
+        messages = body.get("messages") or [{}]
+        return str(messages[0].get("id", ""))
+
+
+class InstagramAdapter(MessagingAdapter):
+    """Instagram messaging Send API ``POST /{ig_user_id}/messages`` (default ``me``)."""
+
+    channel = "instagram"
+    name = "Instagram"
+    max_text = 1000
+
+    def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
+        values = creds.decrypt(account.credentials_encrypted)
+        sender = values.get("ig_user_id") or "me"
+        answer = call(
+            "POST",
+            f"{settings.INSTAGRAM_API_BASE.rstrip('/')}/{sender}/messages",
+            payload={"recipient": {"id": to}, "message": {"text": text}},
+            headers={"Authorization": f"Bearer {values['access_token']}"},
+        )
+        return str(_graph_result(answer, "Instagram").get("message_id", ""))
+
+
+# WeChat answers HTTP 200 with an errcode: these mean the token is stale (fetch a new one and
+# try once more), these that the platform is busy (later); any other is for good.
+_WECHAT_STALE_TOKEN = frozenset({40001, 40014, 42001})
+_WECHAT_TRANSIENT = frozenset({-1, 45009, 45011})
+_WECHAT_TOKEN_MARGIN = dt.timedelta(minutes=5)
+
+
+def _wechat_fail(answer: Answer, what: str) -> None:
+    body = answer.body if isinstance(answer.body, dict) else {}
+    code = body.get("errcode", 0)
+    if answer.status == 200 and code in (0, None):
+        return
+    message = f"WeChat {what} {code}: {body.get('errmsg') or 'refused'}"
+    if code in _WECHAT_TRANSIENT:
+        raise TransientSendError(message, retry_after=answer.retry_after)
+    classify_http(answer, message)
+    raise PermanentSendError(message)
+
+
+class WeChatAdapter(MessagingAdapter):
+    """Official account customer-service message API (``/cgi-bin/message/custom/send``),
+    with the access token (``/cgi-bin/token``) cached on the account until five minutes
+    before it expires, and fetched again when WeChat says it is stale."""
+
+    channel = "wechat"
+    name = "WeChat"
+    max_text = 2048
+
+    def access_token(self, account: ChannelAccount, *, fresh: bool = False) -> str:
+        now = timezone.now()
+        if (
+            not fresh
+            and account.access_token_encrypted
+            and account.access_token_expires_at
+            and account.access_token_expires_at > now
+        ):
+            return creds.decrypt(account.access_token_encrypted)["access_token"]
+        values = creds.decrypt(account.credentials_encrypted)
+        query = urllib.parse.urlencode(
+            {"grant_type": "client_credential", "appid": values["app_id"],
+             "secret": values["app_secret"]}
+        )  # fmt: skip
+        answer = call("GET", f"{settings.WECHAT_API_BASE.rstrip('/')}/cgi-bin/token?{query}")
+        _wechat_fail(answer, "token")
+        token = str(answer.body.get("access_token") or "")
+        if not token:
+            raise PermanentSendError("WeChat token: the answer held no access_token")
+        lifetime = dt.timedelta(seconds=int(answer.body.get("expires_in") or 7200))
+        account.access_token_encrypted = creds.encrypt({"access_token": token})
+        account.access_token_expires_at = now + lifetime - _WECHAT_TOKEN_MARGIN
+        ChannelAccount.objects.filter(pk=account.pk).update(
+            access_token_encrypted=account.access_token_encrypted,
+            access_token_expires_at=account.access_token_expires_at,
+        )
+        return token
+
+    def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
+        payload = {"touser": to, "msgtype": "text", "text": {"content": text}}
+        base = settings.WECHAT_API_BASE.rstrip("/")
+        for fresh in (False, True):
+            token = urllib.parse.quote(self.access_token(account, fresh=fresh))
+            answer = call(
+                "POST", f"{base}/cgi-bin/message/custom/send?access_token={token}", payload=payload
+            )
+            code = answer.body.get("errcode") if isinstance(answer.body, dict) else None
+            if code in _WECHAT_STALE_TOKEN and not fresh:
+                continue  # the cached token was revoked or expired early: fetch a new one
+            _wechat_fail(answer, "send")
+            return ""  # the customer-service API returns no message id
+        raise PermanentSendError("WeChat refused a freshly fetched access token")
+
+    def check_text(self, text: str) -> None:
+        size = len(text.encode())
+        if size > self.max_text:
+            raise InputError(
+                "text",
+                f"WeChat takes at most {self.max_text:,} bytes in a message; this reply has "
+                f"{size:,} (a Chinese or Persian character is 3 bytes): shorten it",
+            )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from khoshnud.channels import views
+
+app_name = "channels"
+
+urlpatterns = [
+    # The providers' webhooks: no session, no token; the provider's signature authenticates.
+    path("hooks/<str:slug>", views.webhook, name="webhook"),
+    path("channels/accounts/", views.account_list, name="account_list"),
+    path("channels/accounts/add/", views.account_add, name="account_add"),
+    path("channels/accounts/<int:account_id>/test/", views.account_test, name="account_test"),
+]
