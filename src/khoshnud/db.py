@@ -100,6 +100,13 @@ def select_in(
         return list(cursor.fetchall())
 
 
+def select_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run a SELECT written for both databases (%s placeholders); binary on PostgreSQL."""
+    with _cursor() as cursor:
+        cursor.execute(_sql(sql), list(params))
+        return list(cursor.fetchall())
+
+
 def rows_counted_up_to(
     *, table: str, key: str, where: str, params: Sequence[Any], limits: dict[int, int]
 ) -> dict[int, int]:
