@@ -26,6 +26,7 @@ from khoshnud.channels.models import ChannelAccount
 from khoshnud.channels.outbound import ReplyDraft
 from khoshnud.channels.provider_http import (
     Answer,
+    CredentialsRefused,
     PermanentSendError,
     TransientSendError,
     call,
@@ -48,6 +49,28 @@ def active_account(account_id: int) -> ChannelAccount:
     if account is None or not account.is_active:
         raise PermanentSendError(f"channel account #{account_id} is missing or switched off")
     return account
+
+
+def credentials_refused(account: ChannelAccount, what: str) -> CredentialsRefused:
+    """Record on the account that the provider refused its credentials (shown on the
+    accounts page) and return the error to raise."""
+    error = CredentialsRefused(what, account_id=account.pk)
+    account.credentials_error = str(error)[:500]
+    account.credentials_error_at = timezone.now()
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        credentials_error=account.credentials_error,
+        credentials_error_at=account.credentials_error_at,
+    )
+    return error
+
+
+def credentials_accepted(account: ChannelAccount) -> None:
+    """A send went through: a refusal recorded earlier no longer holds."""
+    if account.credentials_error:
+        account.credentials_error, account.credentials_error_at = "", None
+        ChannelAccount.objects.filter(pk=account.pk).update(
+            credentials_error="", credentials_error_at=None
+        )
 
 
 class MessagingAdapter:
@@ -97,9 +120,10 @@ class MessagingAdapter:
 
     def send(self, *, interaction: Interaction, address: str) -> str:
         account_id, recipient = split_address(address)
-        return self.send_text(
-            account=active_account(account_id), to=recipient, text=interaction.text
-        )
+        account = active_account(account_id)
+        sent = self.send_text(account=account, to=recipient, text=interaction.text)
+        credentials_accepted(account)
+        return sent
 
     def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
         """Send ``text`` to ``to``; the provider's message id. Raises ``SendError``."""
@@ -129,6 +153,8 @@ class TelegramAdapter(MessagingAdapter):
         if code == 429 or answer.status == 429:
             retry = (body.get("parameters") or {}).get("retry_after")
             raise TransientSendError(what, retry_after=float(retry or answer.retry_after or 0))
+        if code in (401, 404):  # Telegram's answers to a revoked or mistyped bot token
+            raise credentials_refused(account, what)
         classify_http(answer, what)
         raise PermanentSendError(what)  # a 200 without ok
 
@@ -136,9 +162,11 @@ class TelegramAdapter(MessagingAdapter):
 # Graph API error codes that mean "later" (rate limits, the service busy); any other refusal
 # is for good (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
 _GRAPH_TRANSIENT = frozenset({1, 2, 4, 17, 32, 341, 613, 80007, 130429, 131016, 131048, 131056})
+# The access token is invalid or expired (OAuthException; 10 is a closed window, not this).
+_GRAPH_CREDENTIALS = frozenset({190, 102})
 
 
-def _graph_result(answer: Answer, provider: str) -> dict[str, Any]:
+def _graph_result(answer: Answer, provider: str, account: ChannelAccount) -> dict[str, Any]:
     body = answer.body if isinstance(answer.body, dict) else {}
     if 200 <= answer.status < 300 and "error" not in body:
         return body
@@ -149,6 +177,8 @@ def _graph_result(answer: Answer, provider: str) -> dict[str, Any]:
     what = f"{provider} {code or answer.status}: {details or error.get('message') or 'refused'}"
     if code in _GRAPH_TRANSIENT:
         raise TransientSendError(what, retry_after=answer.retry_after)
+    if code in _GRAPH_CREDENTIALS or answer.status == 401:
+        raise credentials_refused(account, what)
     classify_http(answer, what)
     raise PermanentSendError(what)
 
@@ -183,7 +213,7 @@ class WhatsAppAdapter(MessagingAdapter):
             },
             headers={"Authorization": f"Bearer {values['access_token']}"},
         )
-        body = _graph_result(answer, "WhatsApp")
+        body = _graph_result(answer, "WhatsApp", account)
         messages = body.get("messages") or [{}]
         return str(messages[0].get("id", ""))
 
@@ -204,17 +234,19 @@ class InstagramAdapter(MessagingAdapter):
             payload={"recipient": {"id": to}, "message": {"text": text}},
             headers={"Authorization": f"Bearer {values['access_token']}"},
         )
-        return str(_graph_result(answer, "Instagram").get("message_id", ""))
+        return str(_graph_result(answer, "Instagram", account).get("message_id", ""))
 
 
 # WeChat answers HTTP 200 with an errcode: these mean the token is stale (fetch a new one and
 # try once more), these that the platform is busy (later); any other is for good.
 _WECHAT_STALE_TOKEN = frozenset({40001, 40014, 42001})
 _WECHAT_TRANSIENT = frozenset({-1, 45009, 45011})
+# The token request refused: invalid appid, invalid appsecret, the server's IP not allowed.
+_WECHAT_CREDENTIALS = frozenset({40013, 40125, 40164, 41002, 41004})
 _WECHAT_TOKEN_MARGIN = dt.timedelta(minutes=5)
 
 
-def _wechat_fail(answer: Answer, what: str) -> None:
+def _wechat_fail(answer: Answer, what: str, account: ChannelAccount) -> None:
     body = answer.body if isinstance(answer.body, dict) else {}
     code = body.get("errcode", 0)
     if answer.status == 200 and code in (0, None):
@@ -222,6 +254,8 @@ def _wechat_fail(answer: Answer, what: str) -> None:
     message = f"WeChat {what} {code}: {body.get('errmsg') or 'refused'}"
     if code in _WECHAT_TRANSIENT:
         raise TransientSendError(message, retry_after=answer.retry_after)
+    if code in _WECHAT_CREDENTIALS:
+        raise credentials_refused(account, message)
     classify_http(answer, message)
     raise PermanentSendError(message)
 
@@ -250,7 +284,7 @@ class WeChatAdapter(MessagingAdapter):
              "secret": values["app_secret"]}
         )  # fmt: skip
         answer = call("GET", f"{settings.WECHAT_API_BASE.rstrip('/')}/cgi-bin/token?{query}")
-        _wechat_fail(answer, "token")
+        _wechat_fail(answer, "token", account)
         token = str(answer.body.get("access_token") or "")
         if not token:
             raise PermanentSendError("WeChat token: the answer held no access_token")
@@ -274,9 +308,9 @@ class WeChatAdapter(MessagingAdapter):
             code = answer.body.get("errcode") if isinstance(answer.body, dict) else None
             if code in _WECHAT_STALE_TOKEN and not fresh:
                 continue  # the cached token was revoked or expired early: fetch a new one
-            _wechat_fail(answer, "send")
+            _wechat_fail(answer, "send", account)
             return ""  # the customer-service API returns no message id
-        raise PermanentSendError("WeChat refused a freshly fetched access token")
+        raise credentials_refused(account, "WeChat refused a freshly fetched access token")
 
     def check_text(self, text: str) -> None:
         size = len(text.encode())
