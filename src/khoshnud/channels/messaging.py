@@ -14,6 +14,7 @@ failures raise ``TransientSendError`` (retried after a back-off) or ``PermanentS
 from __future__ import annotations
 
 import datetime as dt
+import re
 import urllib.parse
 import uuid
 from typing import Any, ClassVar
@@ -32,8 +33,8 @@ from khoshnud.channels.provider_http import (
     call,
     classify_http,
 )
-from khoshnud.channels.selectors import whatsapp_window_closed
-from khoshnud.inputs import InputError
+from khoshnud.channels.selectors import instagram_window, whatsapp_window_closed
+from khoshnud.inputs import InputError, clean_str
 from khoshnud.interactions.models import Direction, Interaction
 
 
@@ -113,6 +114,8 @@ class MessagingAdapter:
             )
 
     def prepare(self, *, draft: ReplyDraft) -> tuple[str, dict[str, Any]]:
+        if draft.template is not None:
+            raise InputError("template", f"{self.name} has no message templates; send text")
         self.check_text(draft.text)
         account_id, recipient = split_address(draft.address)
         key = f"out:{uuid.uuid4().hex}"
@@ -183,6 +186,43 @@ def _graph_result(answer: Answer, provider: str, account: ChannelAccount) -> dic
     raise PermanentSendError(what)
 
 
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+_TEMPLATE_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+MAX_TEMPLATE_PARAMS = 10
+
+
+def whatsapp_template_clean(raw: object) -> dict[str, Any]:
+    """A WhatsApp template reference: its ``name`` as approved in WhatsApp Manager (lower
+    case, digits, _), its ``language`` code (``fa``, ``en_US``, ``zh_CN``) and the text of its
+    body's {{1}}, {{2}} … ``params``. Raises ``InputError``."""
+    if not isinstance(raw, dict):
+        raise InputError("template", "must be an object with name, language and params")
+    name = str(raw.get("name") or "").strip()
+    if not _TEMPLATE_NAME.match(name):
+        raise InputError(
+            "template.name", "the template's name as approved: lower-case letters, digits and _"
+        )
+    language = str(raw.get("language") or "").strip()
+    if not _TEMPLATE_LANGUAGE.match(language):
+        raise InputError("template.language", "a WhatsApp language code such as fa, en_US, zh_CN")
+    params = raw.get("params") or []
+    if not isinstance(params, list) or len(params) > MAX_TEMPLATE_PARAMS:
+        raise InputError("template.params", f"a list of at most {MAX_TEMPLATE_PARAMS} texts")
+    clean = [clean_str(p, field="template.params", max_length=1024) for p in params]
+    return {"name": name, "language": language, "params": clean}
+
+
+def whatsapp_template_payload(template: dict[str, Any]) -> dict[str, Any]:
+    """The Cloud API's ``template`` object for a cleaned template reference."""
+    payload: dict[str, Any] = {"name": template["name"], "language": {"code": template["language"]}}
+    if template.get("params"):
+        payload["components"] = [
+            {"type": "body",
+             "parameters": [{"type": "text", "text": p} for p in template["params"]]}
+        ]  # fmt: skip
+    return payload
+
+
 class WhatsAppAdapter(MessagingAdapter):
     """Cloud API ``POST /{phone_number_id}/messages``. Free text only inside the 24-hour
     customer-service window (since the customer's last message to this number); outside it
@@ -193,13 +233,36 @@ class WhatsAppAdapter(MessagingAdapter):
     max_text = 4096
 
     def prepare(self, *, draft: ReplyDraft) -> tuple[str, dict[str, Any]]:
-        account_id, _recipient = split_address(draft.address)
+        account_id, recipient = split_address(draft.address)
+        if draft.template is not None:  # an approved template may go at any time
+            template = whatsapp_template_clean(draft.template)
+            key = f"out:{uuid.uuid4().hex}"
+            return key, {
+                self.channel: {"account_id": account_id, "to": recipient, "template": template}
+            }
         closed = whatsapp_window_closed(customer_id=draft.customer_id, account_id=account_id)
         if closed:
             raise InputError("text", closed)
         return super().prepare(draft=draft)
 
+    def send(self, *, interaction: Interaction, address: str) -> str:
+        meta = (interaction.metadata or {}).get(self.channel) or {}
+        template = meta.get("template") if isinstance(meta, dict) else None
+        if not isinstance(template, dict):
+            return super().send(interaction=interaction, address=address)
+        account_id, recipient = split_address(address)
+        account = active_account(account_id)
+        sent = self._post(account, recipient, {"type": "template",
+                                               "template": whatsapp_template_payload(template)})  # fmt: skip
+        credentials_accepted(account)
+        return sent
+
     def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
+        return self._post(
+            account, to, {"type": "text", "text": {"preview_url": False, "body": text}}
+        )
+
+    def _post(self, account: ChannelAccount, to: str, message: dict[str, Any]) -> str:
         values = creds.decrypt(account.credentials_encrypted)
         answer = call(
             "POST",
@@ -208,8 +271,7 @@ class WhatsAppAdapter(MessagingAdapter):
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
                 "to": to,
-                "type": "text",
-                "text": {"preview_url": False, "body": text},
+                **message,
             },
             headers={"Authorization": f"Bearer {values['access_token']}"},
         )
@@ -225,13 +287,40 @@ class InstagramAdapter(MessagingAdapter):
     name = "Instagram"
     max_text = 1000
 
+    def prepare(self, *, draft: ReplyDraft) -> tuple[str, dict[str, Any]]:
+        """Within 24 hours of the customer's last message: a plain reply; within 7 days: one
+        with the ``HUMAN_AGENT`` tag (a person answering); later: refused, nothing stored."""
+        key, metadata = super().prepare(draft=draft)
+        account_id, _recipient = split_address(draft.address)
+        state, why = instagram_window(customer_id=draft.customer_id, account_id=account_id)
+        if state == "closed":
+            raise InputError("text", why)
+        if state == "human_agent":
+            metadata[self.channel]["tag"] = "HUMAN_AGENT"
+        return key, metadata
+
+    def send(self, *, interaction: Interaction, address: str) -> str:
+        meta = (interaction.metadata or {}).get(self.channel) or {}
+        tag = meta.get("tag") if isinstance(meta, dict) else None
+        account_id, recipient = split_address(address)
+        account = active_account(account_id)
+        sent = self._post(account, recipient, interaction.text, tag=tag or None)
+        credentials_accepted(account)
+        return sent
+
     def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
+        return self._post(account, to, text, tag=None)
+
+    def _post(self, account: ChannelAccount, to: str, text: str, *, tag: str | None) -> str:
         values = creds.decrypt(account.credentials_encrypted)
         sender = values.get("ig_user_id") or "me"
+        payload: dict[str, Any] = {"recipient": {"id": to}, "message": {"text": text}}
+        if tag:  # outside the 24 hours, within 7 days: a human agent's answer
+            payload |= {"messaging_type": "MESSAGE_TAG", "tag": tag}
         answer = call(
             "POST",
             f"{settings.INSTAGRAM_API_BASE.rstrip('/')}/{sender}/messages",
-            payload={"recipient": {"id": to}, "message": {"text": text}},
+            payload=payload,
             headers={"Authorization": f"Bearer {values['access_token']}"},
         )
         return str(_graph_result(answer, "Instagram", account).get("message_id", ""))
