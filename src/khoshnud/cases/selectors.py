@@ -97,6 +97,10 @@ def case_summary(case: Case, interaction_ids: list[int]) -> dict[str, Any]:
         "resolution_due": case_local(case, case.resolution_due),
         "first_responded_at": case_local(case, case.first_responded_at),
         "resolved_at": case_local(case, case.resolved_at),
+        "paused_at": case_local(case, case.paused_at),
+        "first_response_breached_at": case_local(case, case.first_response_breached_at),
+        "resolution_breached_at": case_local(case, case.resolution_breached_at),
+        "follow_up_of": case.follow_up_of_id,
         "interaction_ids": interaction_ids,
     }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -37,6 +37,7 @@ from khoshnud.cases.models import (
 )
 from khoshnud.cases.selectors import cases_answered, pipeline_rows, teams_by_kind
 from khoshnud.cases.signals import announce_resolved
+from khoshnud.cases.sla import Schedules, sla_pause, sla_resume
 from khoshnud.customers.models import Customer
 from khoshnud.db import datetime_adapter, insert_rows, json_adapter
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
@@ -220,6 +221,7 @@ class _Batch:
     changed: dict[int, tuple[Case, set[str]]]
     links: list[tuple[Case, int, str]]  # (case, interaction id, role)
     events: list[_Event]  # written as plain rows
+    schedules: Schedules = field(default_factory=Schedules)
 
     def touch(self, case: Case, *fields: str) -> None:
         if case.pk is not None:
@@ -341,6 +343,23 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
 def _attach_inbound(batch: _Batch, case: Case, row: Mapping[str, Any], negative: bool) -> None:
     # No history row for joining the thread: the link itself says when (attached_at).
     batch.links.append((case, row["id"], ThreadRole.INBOUND))
+    if case.status == CaseStatus.WAITING and case.pk is not None:
+        # The customer answered: the case is open again and its SLA clock runs on.
+        moved, changes = sla_resume(
+            case,
+            at=max(row["occurred_at"], case.paused_at or row["occurred_at"]),
+            schedules=batch.schedules,
+        )
+        case.status = CaseStatus.OPEN
+        batch.touch(case, "status", *moved)
+        batch.events.append(
+            _Event(
+                case=case,
+                action=events.CASE_STATUS_CHANGED,
+                changes={"status": {"from": CaseStatus.WAITING, "to": CaseStatus.OPEN}, **changes},
+                reason="customer answered",
+            )
+        )
     if row["occurred_at"] > case.last_message_at:
         case.last_message_at = row["occurred_at"]
         batch.touch(case, "last_message_at")
@@ -384,17 +403,21 @@ def _write(batch: _Batch) -> None:
     columns = ("customer_id", "kind", "status", "priority", "channel", "subject", "team_id",
                "assignee_id", "tags", "opened_at", "last_message_at", "service_level_id",
                "time_zone", "first_response_due", "resolution_due", "first_responded_at",
-               "resolved_at", "created_at", "updated_at")  # fmt: skip
+               "resolved_at", "paused_at", "first_response_breached_at",
+               "resolution_breached_at", "follow_up_of_id", "created_at", "updated_at")  # fmt: skip
     rows = [
         (c.customer_id, c.kind, c.status, c.priority, c.channel, c.subject, c.team_id,
          c.assignee_id, as_json(c.tags), at(c.opened_at), at(c.last_message_at),
          c.service_level_id, c.time_zone, at(c.first_response_due), at(c.resolution_due),
-         at(c.first_responded_at), at(c.resolved_at), now, now)
+         at(c.first_responded_at), at(c.resolved_at), at(c.paused_at),
+         at(c.first_response_breached_at), at(c.resolution_breached_at), c.follow_up_of_id,
+         now, now)
         for c in batch.new_cases
     ]  # fmt: skip
     types = ("bigint", "text", "text", "text", "text", "text", "bigint", "integer", "jsonb",
              "timestamptz", "timestamptz", "bigint", "text", "timestamptz", "timestamptz",
-             "timestamptz", "timestamptz", "timestamptz", "timestamptz")  # fmt: skip
+             "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+             "bigint", "timestamptz", "timestamptz")  # fmt: skip
     ids = insert_rows(
         table=Case._meta.db_table, columns=columns, rows=rows, returning="id", types=types
     )
@@ -548,8 +571,16 @@ def case_status_set(*, case_id: object, status: object, actor: Actor, reason: st
             raise InputError("status", f"a {case.status} case cannot become {status}")
         before, case.status = case.status, str(status)
         fields = ["status"]
+        changes: dict[str, Any] = {"status": {"from": before, "to": case.status}}
+        now = timezone.now()
+        if status == CaseStatus.WAITING:  # the SLA clock stops (cases/sla.py)
+            fields += sla_pause(case, at=now)
+        elif before == CaseStatus.WAITING:  # …and starts again, the due times moved
+            moved, sla_changes = sla_resume(case, at=now)
+            fields += moved
+            changes.update(sla_changes)
         if status == CaseStatus.RESOLVED:
-            case.resolved_at = timezone.now()
+            case.resolved_at = now
             fields.append("resolved_at")
         elif before == CaseStatus.RESOLVED and status == CaseStatus.OPEN:
             case.resolved_at = None
@@ -557,10 +588,7 @@ def case_status_set(*, case_id: object, status: object, actor: Actor, reason: st
         case.save(update_fields=[*fields, "updated_at"])
         reopened = before == CaseStatus.RESOLVED and status == CaseStatus.OPEN
         action_reason = reason or ("reopened" if reopened else "")
-        _event(
-            case, user, events.CASE_STATUS_CHANGED,
-            {"status": {"from": before, "to": case.status}}, action_reason,
-        )  # fmt: skip
+        _event(case, user, events.CASE_STATUS_CHANGED, changes, action_reason)
         if case.status == CaseStatus.RESOLVED:
             announce_resolved(case_id=case.pk, actor_id=user.pk)
     return case
