@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "khoshnud.cases",
     "khoshnud.channels",
     "khoshnud.ops",
+    "khoshnud.insights",
     "khoshnud.web",
 ]
 
