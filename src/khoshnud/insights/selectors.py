@@ -382,3 +382,44 @@ def dashboard_numbers(board: Mapping[str, Any]) -> dict[str, Any]:
             if any(row[k] for k in FIGURES)  # a value with nothing in the period is no row
         }
     return out
+
+
+def period_resolve(
+    *,
+    preset: str = "",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    today: dt.date | None = None,
+    calendar: str = Calendar.GREGORIAN,
+) -> tuple[Period, str]:
+    """The period asked for: a preset, or ``start``…``end``; neither → the last 30 days.
+    → (period, the preset's name or "" for a custom range)."""
+    today = today or business_today()
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise InputError("from" if start is None else "to", "give both from and to")
+        return period_check(start, end), ""
+    preset = preset or "30d"
+    return period_preset(preset, today=today, calendar=calendar), preset
+
+
+def daily_rows(*, start: dt.date, end: dt.date, dimension: str = "") -> list[dict[str, Any]]:
+    """Day by day, the figures of every value of ``dimension`` ("" the whole business): the
+    rows of the CSV export. Each day of the period is there, with zeros when nothing happened
+    (for the whole business; a segment only on its days)."""
+    if dimension and dimension not in BREAKDOWNS:
+        raise InputError("table", f"{dimension!r} is not one of totals, {', '.join(BREAKDOWNS)}")
+    period = period_check(start, end)
+    found = {
+        (row["day"], row["value"]): row
+        for row in DailyFigures.objects.filter(
+            dimension=dimension, day__gte=start, day__lte=end
+        ).values("day", "value", *COUNTERS)
+    }
+    keys = sorted(found) if dimension else [(day, "") for day in period.each_day()]
+    names = labels(dimension, {value for _day, value in keys}) if dimension else {"": ""}
+    return [
+        {"day": day.isoformat(), "value": value, "label": names[value],
+         **figures_of(found.get((day, value), {}))}
+        for day, value in keys
+    ]  # fmt: skip
