@@ -392,10 +392,10 @@ def period_resolve(
     today: dt.date | None = None,
     calendar: str = Calendar.GREGORIAN,
 ) -> tuple[Period, str]:
-    """The period asked for: a preset, or ``start``…``end``; neither → the last 30 days.
+    """The period asked for: a preset (first), or ``start``…``end``; neither → the last 30 days.
     → (period, the preset's name or "" for a custom range)."""
     today = today or business_today()
-    if start is not None or end is not None:
+    if not preset and (start is not None or end is not None):
         if start is None or end is None:
             raise InputError("from" if start is None else "to", "give both from and to")
         return period_check(start, end), ""
