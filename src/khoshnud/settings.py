@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "khoshnud.channels",
     "khoshnud.feedback",
     "khoshnud.ops",
+    "khoshnud.insights",
     "khoshnud.web",
 ]
 
