@@ -102,7 +102,8 @@ def test_inbox_query_count_does_not_grow_with_rows(
     manager = _login(desk.manager)
     for i in range(30):
         _open(desk, "service", f"Bulk {i}")
-    with django_assert_max_num_queries(10):  # 9 today (one: the viewer's availability)
+    # 10 today: one is the viewer's availability, one the header's role check (insights link)
+    with django_assert_max_num_queries(11):
         response = manager.get("/cases/?tab=unassigned")
     assert response.status_code == 200 and "Page 1 of 2" in response.content.decode()
 
