@@ -119,6 +119,9 @@ def test_unassigned_case_is_escalated_once(shop: Shop, clock: Any) -> None:
     note = Notification.objects.get()  # the support team has no lead: the manager
     assert (note.user_id, note.action, note.visible_from) == (
         shop.manager.pk, "case.escalated", at("12-02 14:30"))  # fmt: skip
+    fa = Client(HTTP_ACCEPT_LANGUAGE="fa")
+    fa.force_login(shop.manager)
+    assert "۳۰ دقیقه بدون مسئول: تشدید شد." in fa.get("/notifications/").content.decode()
     assert case_rules_run(now=at("12-02 15:30")).escalated == 0
     case.refresh_from_db()
     assert case.priority == "high"

@@ -36,7 +36,6 @@ from khoshnud.cases.models import (
     CaseRule,
     CaseRuleRun,
     CaseStatus,
-    Notification,
     Priority,
     RuleKind,
     ThreadRole,
@@ -48,6 +47,7 @@ from khoshnud.cases.sla import (
     RUNNING_STATUSES,
     Schedules,
     notifications_for_leads,
+    notifications_write,
     raised_one_step,
     sla_resume,
 )
@@ -288,7 +288,7 @@ def _run_unassigned(rule: CaseRule, now: dt.datetime, schedules: Schedules, out:
                 now=now,
                 schedules=schedules,
             )  # fmt: skip
-            Notification.objects.bulk_create(notes)
+            notifications_write(notes, now=now)
             out.escalated += 1
 
 
@@ -371,4 +371,6 @@ def follow_up_on_resolved(sender: object, *, case_id: int, **_: object) -> None:
     case does not wait for it, and a failure is retried by the queue)."""
     from khoshnud.cases.tasks import open_follow_up
 
-    open_follow_up.enqueue(int(case_id))
+    follow_up_rules = (RuleKind.FOLLOW_UP_TIER, RuleKind.FOLLOW_UP_COMPLAINT)
+    if CaseRule.objects.filter(kind__in=follow_up_rules, enabled=True).exists():
+        open_follow_up.enqueue(int(case_id))
