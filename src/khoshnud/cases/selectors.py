@@ -301,10 +301,11 @@ def inbox_cases(
 
 
 def case_handoffs(*, case_ids: Sequence[int]) -> dict[int, int]:
-    """How many times each case was handed off (``case.handed_off`` events); one query."""
+    """How many times each case was handed off (``case.handed_off`` events, and the care
+    follow-up a hand-off rule opened after it: ``case.follow_up``); one query."""
     counts = dict.fromkeys(case_ids, 0)
     rows = (
-        CaseEvent.objects.filter(case_id__in=list(case_ids), action=events.CASE_HANDED_OFF)
+        CaseEvent.objects.filter(case_id__in=list(case_ids), action__in=events.HANDOFF_ACTIONS)
         .values("case_id")
         .annotate(n=Count("id"))
         .values_list("case_id", "n")
