@@ -282,6 +282,12 @@ KHOSHNUD_AGENT_RATINGS = "khoshnud.cases.routing.agent_ratings_neutral"
 # Fields of an ingested event that another app reads (khoshnud/interactions/extensions.py):
 # "survey" on "type": "survey_answer" events records the answer (docs/feedback.md).
 KHOSHNUD_EVENT_EXTENSIONS = {"survey": "khoshnud.feedback.ingest.SURVEY_EVENTS"}
+# Feedback (docs/feedback.md): no customer is invited to a survey more than once in this many
+# days, across all surveys (0: no limit); the public survey page's requests per address per
+# minute; outbound emails rendered by another app (the survey invitation's score links).
+KHOSHNUD_SURVEY_FATIGUE_DAYS = int(_env_number("KHOSHNUD_SURVEY_FATIGUE_DAYS", "30", int, 0))
+KHOSHNUD_SURVEY_PAGE_RATE = int(_env_number("KHOSHNUD_SURVEY_PAGE_RATE", "30", int, 1))
+KHOSHNUD_EMAIL_RENDERERS = {"survey_invitation": "khoshnud.feedback.delivery.invitation_email"}
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",

@@ -9,12 +9,16 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 
 from khoshnud.accounts.api_auth import require
-from khoshnud.accounts.models import Scope
+from khoshnud.accounts.models import Role, Scope
+from khoshnud.feedback.invitations import FatigueRefused, SurveyInactive, invitation_create
 from khoshnud.feedback.metrics import feedback_metrics
-from khoshnud.inputs import clean_date
+from khoshnud.feedback.models import Survey
+from khoshnud.feedback.surveys import SurveyNotReady, survey_create
+from khoshnud.inputs import InputError, RowId, clean_date
 
 router = Router(tags=["feedback"])
 
@@ -45,3 +49,114 @@ def get_metrics(
     start = clean_date(from_, field="from") if from_ else end - dt.timedelta(days=29)
     body = feedback_metrics(start=start, end=end, tz=zone)
     return {"from": start.isoformat(), "to": end.isoformat(), "time_zone": zone, **body}
+
+
+class InvitationIn(Schema):
+    customer_id: int = Field(..., examples=[42])
+    case_id: int | None = Field(None, description="the case the survey follows, if any")
+
+
+class InvitationOut(Schema):
+    id: int
+    url: str = Field(..., description="the single-use link (it is not shown again)")
+    sent_by: str | None = Field(None, description="email, or null: give the link yourself")
+    expires_at: dt.datetime
+
+
+@router.post(
+    "/surveys/{survey_id}/invitations",
+    response={201: InvitationOut, 409: dict[str, Any]},
+    openapi_extra={"responses": {409: {"description": "refused by the fatigue rule"}}},
+)
+def post_invitation(
+    request: HttpRequest, survey_id: RowId, body: InvitationIn
+) -> Status[dict[str, Any]]:
+    """Invite a customer to a survey: an unguessable, single-use link that expires after the
+    survey's `link_valid_days`, emailed when the customer has an address (logged as an
+    outbound interaction). Refused with 409 and `"rule": "fatigue"` when the customer was
+    invited (by any survey) within `KHOSHNUD_SURVEY_FATIGUE_DAYS` days; 422 for a survey that
+    cannot be sent (no question, inactive)."""
+    require(request, scope=Scope.WRITE)
+    if not Survey.objects.filter(pk=survey_id).exists():
+        raise HttpError(404, f"no survey {survey_id}")
+    try:
+        invited = invitation_create(
+            survey_id=survey_id, customer_id=body.customer_id, case_id=body.case_id
+        )
+    except FatigueRefused as exc:
+        detail = {"detail": str(exc), "rule": exc.rule, "last_invited_at": exc.last_at}
+        return Status(409, detail)  # type: ignore[arg-type]
+    except (SurveyNotReady, SurveyInactive) as exc:
+        raise HttpError(422, str(exc)) from None
+    inv = invited.invitation
+    return Status(
+        201,
+        {
+            "id": inv.pk,
+            "url": invited.url,
+            "sent_by": invited.sent_by,
+            "expires_at": inv.expires_at,
+        },
+    )
+
+
+class QuestionIn(Schema):
+    kind: str = Field(..., description="nps, csat, ces, scale, choice or text")
+    texts: dict[str, str] = Field(..., examples=[{"en": "How likely are you to recommend us?"}])
+    comment_texts: dict[str, str] = Field(default_factory=dict)
+    scale_min: int | None = None
+    scale_max: int | None = None
+    choices: list[dict[str, Any]] = Field(default_factory=list)
+    required: bool = True
+
+
+class SurveyIn(Schema):
+    name: str = Field(..., min_length=1, max_length=120)
+    trigger: str = "manual"
+    titles: dict[str, str] = Field(default_factory=dict)
+    intros: dict[str, str] = Field(default_factory=dict)
+    questions: list[QuestionIn]
+
+
+class SurveyOut(Schema):
+    id: int
+    name: str
+    trigger: str
+    active: bool
+    questions: int
+
+
+@router.post("/surveys", response={201: SurveyOut})
+def post_survey(request: HttpRequest, body: SurveyIn) -> Status[dict[str, Any]]:
+    """Create a survey (managers). A survey without a question, or with a question that
+    cannot be shown (no text, a custom scale without ends, a choice with one option), is
+    refused with 422 and what is missing."""
+    require(request, scope=Scope.WRITE, role=Role.MANAGER)
+    try:
+        survey = survey_create(
+            name=body.name,
+            trigger=body.trigger,
+            titles=body.titles,
+            intros=body.intros,
+            questions=[q.dict() for q in body.questions],
+        )
+    except InputError as exc:
+        raise HttpError(422, str(exc)) from None
+    return Status(201, _survey_out(survey))
+
+
+@router.get("/surveys", response=list[SurveyOut])
+def get_surveys(request: HttpRequest) -> list[dict[str, Any]]:
+    """The surveys, oldest first."""
+    require(request, scope=Scope.READ)
+    return [_survey_out(s) for s in Survey.objects.all()]
+
+
+def _survey_out(survey: Survey) -> dict[str, Any]:
+    return {
+        "id": survey.pk,
+        "name": survey.name,
+        "trigger": survey.trigger,
+        "active": survey.active,
+        "questions": survey.questions.count(),
+    }
