@@ -303,6 +303,7 @@ KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",
     "khoshnud.commerce.selectors.timeline_orders",
     "khoshnud.channels.selectors.timeline_deliveries",
+    "khoshnud.feedback.selectors.timeline_scores",
 ]
 
 LOGGING = {
