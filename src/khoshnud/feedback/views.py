@@ -123,7 +123,9 @@ def _page(request: HttpRequest, invitation: Invitation, locale: str) -> HttpResp
     }
     response = render(request, "feedback/page.html", context, status=400 if problems else 200)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    # The token stays out of other sites' logs; same-origin keeps the form's Origin header
+    # (with no-referrer a browser sends "Origin: null" and the CSRF check refuses the POST).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
