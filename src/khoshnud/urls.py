@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("khoshnud.channels.urls")),
     path("", include("khoshnud.insights.urls")),
+    path("", include("khoshnud.feedback.urls")),
     path("", include("khoshnud.web.urls")),
 ]
 

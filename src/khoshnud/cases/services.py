@@ -710,3 +710,15 @@ def case_note_add(*, case_id: object, text: object, actor: Actor) -> Interaction
         case.save(update_fields=["updated_at"])
         _event(case, user, events.CASE_NOTE_ADDED, {"interaction": note.pk})
     return note
+
+
+def case_interaction_attach(
+    *, case_id: int, interaction_id: int, role: str = ThreadRole.INBOUND
+) -> bool:
+    """Put an existing interaction on a case's thread (another app's follow-up: a survey
+    answer on the care case it opened). Idempotent: an interaction already on a case stays
+    where it is; returns whether it was attached now."""
+    _link, created = CaseInteraction.objects.get_or_create(
+        interaction_id=interaction_id, defaults={"case_id": case_id, "role": role}
+    )
+    return created
