@@ -72,7 +72,7 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
         cur.execute("SELECT min(id) FROM customers_customer")
         first_customer = cur.fetchone()[0]
         # A case: opened at a random moment of the year; 90 % answered within 0–3 hours
-        # (due in 1 hour), 80 % resolved within 0–48 hours (due in 24 hours); 1 in 10 with
+        # (due in 1 hour), 98 % resolved within 0–48 hours (due in 24 hours); 1 in 10 with
         # no assignee.
         cur.execute(
             "INSERT INTO cases_case (customer_id, kind, status, priority, channel, subject,"
@@ -88,7 +88,7 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
             " FROM (SELECT i, i %% 3 AS k, %(first)s + i %% %(customers)s AS customer, opened,"
             "  CASE WHEN random() < 0.9 THEN opened + random() * interval '3 hours' END"
             "   AS responded,"
-            "  CASE WHEN random() < 0.8 THEN opened + random() * interval '48 hours' END"
+            "  CASE WHEN random() < 0.98 THEN opened + random() * interval '48 hours' END"
             "   AS resolved"
             "  FROM (SELECT i, %(start)s + random() * interval '365 days' AS opened"
             "   FROM generate_series(1, %(n)s) i) g) s",
@@ -136,7 +136,7 @@ def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[
         k = i % 3
         opened = start + year * rng.random()
         responded = opened + dt.timedelta(hours=3) * rng.random() if rng.random() < 0.9 else None
-        resolved = opened + dt.timedelta(hours=48) * rng.random() if rng.random() < 0.8 else None
+        resolved = opened + dt.timedelta(hours=48) * rng.random() if rng.random() < 0.98 else None
         rows.append(
             (customers[i % CUSTOMERS], KINDS[k], "open" if resolved is None else "resolved",
              "normal", CHANNELS[i % 6], "", teams[k],
