@@ -54,6 +54,14 @@ class CaseOut(Schema):
     resolution_due: dt.datetime | None
     first_responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
+    paused_at: dt.datetime | None = Field(
+        None, description="set while the case waits on the customer: its SLA clock is stopped"
+    )
+    first_response_breached_at: dt.datetime | None = Field(
+        None, description="when the breach scan found the first-response target missed"
+    )
+    resolution_breached_at: dt.datetime | None = None
+    follow_up_of: int | None = Field(None, description="the case this care follow-up follows")
     interaction_ids: list[int]
 
 
@@ -121,11 +129,22 @@ def list_cases(
     return _out(list(qs.order_by("-opened_at", "-id")[:limit]))
 
 
+class TemplateIn(Schema):
+    name: str = Field(..., examples=["order_update"], description="as approved in WhatsApp")
+    language: str = Field(..., examples=["fa"], description="the template's language code")
+    params: list[str] = Field(default_factory=list, description="the body's {{1}}, {{2}} …")
+
+
 class ReplyIn(Schema):
     text: str = Field(
-        ...,
+        "",
         examples=["سلام، آسیاب جدید فردا ارسال می‌شود."],
         description="the reply, 1–20,000 characters (plain text; the HTML part is made from it)",
+    )
+    template: TemplateIn | None = Field(
+        None,
+        description="WhatsApp only: an approved template instead of text (the one kind of "
+        "message allowed outside the 24-hour customer-service window)",
     )
 
 
@@ -156,7 +175,12 @@ def reply_to_case(request: HttpRequest, case_id: int, payload: ReplyIn) -> Statu
     require(request, scope=Scope.WRITE)
     try:
         case = access_case(user=request.user, case_id=case_id)
-        reply = case_reply(case=case, text=payload.text, actor=request.user)
+        reply = case_reply(
+            case=case,
+            text=payload.text,
+            actor=request.user,
+            template=payload.template.model_dump() if payload.template else None,
+        )
     except Case.DoesNotExist:
         raise HttpError(404, f"no case #{case_id}") from None
     except PermissionDenied as exc:

@@ -41,7 +41,7 @@ from khoshnud.cases.selectors import (
 )
 from khoshnud.cases.services import STATUS_NEXT
 from khoshnud.channels.models import Provider
-from khoshnud.channels.selectors import whatsapp_window_closed
+from khoshnud.channels.selectors import instagram_window, whatsapp_window_closed
 from khoshnud.customers.models import Locale
 from khoshnud.customers.selectors import identities_of
 from khoshnud.inputs import InputError
@@ -143,6 +143,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "items": items,
         "history": _history_rows(case_history(case=case)),
         "handoffs": case_handoffs(case_ids=[case.pk])[case.pk],
+        "breaches": list(case.breaches.order_by("due", "id")),
         "agents": agents,
         "away_ids": {  # marked in the assign list: assigning to them is refused
             a.pk
@@ -170,6 +171,11 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
             if case.channel == Channel.WHATSAPP
             else ""
         ),
+        # WhatsApp's language codes for an approved template in the customer's language.
+        "template_language": {"fa": "fa", "zh-hans": "zh_CN"}.get(customer.locale, "en"),
+        "instagram_window": (
+            instagram_window(customer_id=customer.pk)[0] if case.channel == "instagram" else ""
+        ),
     }
 
 
@@ -185,6 +191,10 @@ def _action_names() -> dict[str, str]:
         events.CASE_NOTE_ADDED: _("added a note"),
         events.CASE_REPLIED: _("replied to the customer"),
         events.CASE_ROUTED: _("routed the case"),
+        events.CASE_BREACHED: _("missed a target"),
+        events.CASE_REMINDED: _("reminded the customer"),
+        events.CASE_ESCALATED: _("escalated the case"),
+        events.CASE_FOLLOW_UP: _("opened a care follow-up"),
     }
 
 
@@ -233,6 +243,7 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
         "taken": _("taken"),
         "opened by hand": _("opened by hand"),
         "reopened": _("reopened"),
+        "customer answered": _("customer answered"),
     }
     rows = []
     for event in found:
@@ -293,7 +304,17 @@ def _change(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
             )
             done = _("Case handed off.")
         elif action == "reply":
-            reply = case_reply(case=case, text=post.get("text", ""), actor=request.user)
+            template = None
+            if "template_name" in post:  # WhatsApp's approved template, outside its window
+                template = {
+                    "name": post.get("template_name", "").strip(),
+                    "language": post.get("template_language", "").strip(),
+                    "params": [p.strip() for p in post.get("template_params", "").splitlines()
+                               if p.strip()],
+                }  # fmt: skip
+            reply = case_reply(
+                case=case, text=post.get("text", ""), actor=request.user, template=template
+            )
             done = _("Reply queued for %(address)s.") % {"address": reply.address}
         else:  # "note"
             services.case_note_add(case_id=case.pk, text=post.get("text", ""), actor=request.user)
