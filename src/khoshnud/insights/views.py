@@ -74,6 +74,8 @@ TREND_NAMES = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"),
                "month": gettext_lazy("Month")}  # fmt: skip
 FIGURE_NAMES = {key: title for key, title, _unit, _up in CARDS}
 UNITS = {key: unit for key, _title, unit, _up in CARDS}
+# The number of answers behind a score: shown beside it, not as a column of its own.
+COUNTS = frozenset({"nps_n", "csat_n", "ces_n"})
 
 
 def _language() -> str:
@@ -99,6 +101,15 @@ def _number(value: Any, unit: str = "") -> str:
         return _digits(text)
     text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
     return _digits(text + ("%" if unit == "%" else ""))
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    """A table cell: the figure, and for a score the number of answers behind it."""
+    text = _number(row.get(key), UNITS[key])
+    if f"{key}_n" not in COUNTS:
+        return text
+    n = row.get(f"{key}_n") or 0
+    return f"{text} ({_number(n)})" if n else text
 
 
 def _month_label(bucket: str, calendar: str) -> str:
@@ -178,9 +189,10 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
             "previous": _number(before.get(key), unit),
             "delta": "" if change is None else ("+" if change > 0 else "") + _number(change, unit),
             "tone": tone,
+            "n": _number(totals[f"{key}_n"]) if f"{key}_n" in COUNTS else "",
             "url": f"{rows_url}?{_query(period, figure=key)}" if key in DRILL_FIGURES else "",
         })  # fmt: skip
-    columns = [key for key in FIGURES]
+    columns = [key for key in FIGURES if key not in COUNTS]
     tables = []
     for dimension in BREAKDOWNS:
         rows = []
@@ -193,7 +205,7 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
                     link = f"{rows_url}?" + _query(
                         period, figure=key, dimension=dimension, value=row["value"]
                     )
-                cells.append({"text": _number(row.get(key), unit), "url": link})
+                cells.append({"text": _cell(row, key), "url": link})
             rows.append({"label": row["label"] or _("(none)"), "cells": cells})
         tables.append({
             "dimension": dimension, "title": BREAKDOWN_NAMES[dimension], "rows": rows,
@@ -205,8 +217,8 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         "rtl": _language().startswith("fa"),
         "locale": {"fa": "fa-IR", "zh-hans": "zh-CN"}.get(_language(), "en-US"),
         "labels": labels,
-        "series": {key: [row[key] for row in trend] for key in FIGURES},
-        "names": {key: str(FIGURE_NAMES[key]) for key in FIGURES},
+        "series": {key: [row[key] for row in trend] for key in columns},
+        "names": {key: str(FIGURE_NAMES[key]) for key in columns},
         "channels": {
             "labels": [row["label"] for row in board["breakdowns"]["channel"]],
             "opened": [row["opened"] for row in board["breakdowns"]["channel"]],
@@ -226,7 +238,7 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         "headers": [FIGURE_NAMES[key] for key in columns],
         "tables": tables,
         "trend_rows": [
-            {"label": label, "cells": [_number(row[k], UNITS[k]) for k in columns]}
+            {"label": label, "cells": [_cell(row, k) for k in columns]}
             for label, row in zip(labels, trend, strict=True)
         ],
         "chart": chart,
