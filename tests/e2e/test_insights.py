@@ -14,6 +14,7 @@ from django.utils import timezone
 from khoshnud.accounts.services import staff_create
 from khoshnud.calendars import persian_digits
 from khoshnud.cases.models import Case
+from khoshnud.feedback.models import SurveyResponse
 from khoshnud.insights.rollups import business_zone, rollups_rebuild
 from khoshnud.interactions.models import Interaction
 from tests.e2e.test_customer_360 import log_in
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 def _month_of_cases() -> None:
     """Forty cases over the last 20 days, of every kind and four channels, most answered
-    within the hour, and two interactions a case."""
+    within the hour, an NPS or CSAT answer and two interactions a case."""
     agents = [
         staff_create(
             username=f"agent-{kind}", password="Tulip-garden-77", role="agent", teams=[kind]
@@ -46,6 +47,11 @@ def _month_of_cases() -> None:
             first_responded_at=opened + dt.timedelta(minutes=20 + 9 * (i % 7)),
             resolution_due=opened + dt.timedelta(hours=8),
             resolved_at=opened + dt.timedelta(hours=2 + i % 9) if i % 4 else None,
+        )  # fmt: skip
+        SurveyResponse.objects.create(
+            kind=("nps", "csat")[i % 2], score=(10, 9, 7, 4, 5, 8, 2)[i % 7], customer=sara,
+            agent=agent, channel="email", answered_at=opened + dt.timedelta(hours=5),
+            source="import",
         )  # fmt: skip
         for j in range(2):
             Interaction.objects.create(
@@ -77,9 +83,9 @@ def test_the_dashboard_in_persian_and_chinese(
     page.fill('input[name="to"]', persian_digits(end.strftime("%Y/%m/%d")))
     page.click(".insights-filters button.button-primary")
     expect(page.locator(".insights-period")).to_contain_text(persian_digits(str(start.year)))
-    # The cards: Persian digits; NPS is not measured yet: "—".
-    expect(page.locator("#card-opened .insights-value")).not_to_have_text("0")
-    expect(page.locator("#card-nps .insights-value")).to_have_text("—")
+    # The cards: Persian digits; no care follow-up yet: the recovery rate is "—".
+    expect(page.locator("#card-recovery_rate .insights-value")).to_have_text("—")
+    expect(page.locator("#card-nps .insights-value")).to_contain_text("پاسخ")  # "N answers"
     opened = page.locator("#card-opened .insights-value").inner_text()
     assert all(c in "۰۱۲۳۴۵۶۷۸۹٬," for c in opened), opened
     # The charts are drawn, right to left: time from the right, values on the right.

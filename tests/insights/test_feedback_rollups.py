@@ -22,11 +22,14 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from khoshnud.cases.models import Case
 from khoshnud.feedback.models import CaseVerdict, Recovery, SurveyResponse
+from khoshnud.insights.drill import drill_rows
 from khoshnud.insights.rollups import rollups_build
 from khoshnud.insights.selectors import dashboard, dashboard_numbers, dashboard_raw
+from tests.cases.conftest import Shop
 from tests.cases.test_metrics import NOW, SAT, SUN
 from tests.insights.conftest import TEHRAN
 
@@ -110,3 +113,21 @@ def test_a_period_without_answers_has_no_scores(answered: None) -> None:
     t = dashboard(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 2))["totals"]
     assert (t["nps"], t["nps_n"], t["csat"], t["ces"]) == (None, 0, None, None)
     assert (t["delight_rate"], t["recovery_rate"]) == (None, None)
+
+
+def test_the_answers_behind_a_score(answered: None, weekend: dict[str, Case]) -> None:
+    rows = drill_rows(start=SAT, end=SUN, figure="nps", dimension="kind", value="service")
+    assert [(r.case_id, r.score) for r in rows] == [(weekend["B"].pk, 3)]
+    every = drill_rows(start=SAT, end=SUN, figure="answers")
+    assert every.count() == 8  # 4 NPS, 2 CSAT, 2 CES in the period; Thursday's 2 is not
+
+
+def test_the_page_names_the_drivers(answered: None, shop: Shop) -> None:
+    client = Client()
+    client.force_login(shop.manager)
+    page = client.get("/insights/", {"from": "2026-12-05", "to": "2026-12-06"}).content.decode()
+    drivers = page.split('id="drivers"')[1].split("</section>")[0]
+    assert "By kind: Service" in drivers
+    assert "-50" in drivers  # service pulls NPS down by 50 points
+    assert "figure=nps&amp;dimension=kind&amp;value=service" in drivers
+    assert "+150" in page  # the NPS delta: 50.0 − (−100.0)

@@ -83,24 +83,32 @@ def _language() -> str:
 
 
 def _digits(text: str) -> str:
-    return persian_digits(text) if _language().startswith("fa") else text
+    """Persian digits and separators (٫ decimal, ٬ thousands) under fa."""
+    if not _language().startswith("fa"):
+        return text
+    return persian_digits(text.replace(",", "٬").replace(".", "٫"))
 
 
-def _number(value: Any, unit: str = "") -> str:
-    """A figure as the viewer reads it; "—" when there is nothing to measure."""
+def _number(value: Any, unit: str = "", *, signed: bool = False) -> str:
+    """A figure as the viewer reads it; "—" when there is nothing to measure. Under fa a
+    signed number is isolated left-to-right (U+2066…U+2069), so its sign stays before it."""
     if value is None:
         return "—"
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    value = abs(value)
     if unit == "min":
-        minutes = round(float(value))
-        hours, rest = divmod(minutes, 60)
+        hours, rest = divmod(round(float(value)), 60)
         text = (
             _("%(h)s h %(m)s min") % {"h": f"{hours:,}", "m": rest}
             if hours
             else _("%(m)s min") % {"m": rest}
         )
-        return _digits(text)
+        return sign + _digits(text)
     text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
-    return _digits(text + ("%" if unit == "%" else ""))
+    text = _digits(sign + text + ("%" if unit == "%" else ""))
+    if sign and _language().startswith("fa"):
+        return f"\u2066{text}\u2069"
+    return text
 
 
 def _cell(row: dict[str, Any], key: str) -> str:
@@ -187,9 +195,9 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         cards.append({
             "key": key, "title": title, "value": _number(totals.get(key), unit),
             "previous": _number(before.get(key), unit),
-            "delta": "" if change is None else ("+" if change > 0 else "") + _number(change, unit),
+            "delta": "" if change is None else _number(change, unit, signed=True),
             "tone": tone,
-            "n": _number(totals[f"{key}_n"]) if f"{key}_n" in COUNTS else "",
+            "n": _number(totals[f"{key}_n"]) if totals.get(f"{key}_n") else "",
             "url": f"{rows_url}?{_query(period, figure=key)}" if key in DRILL_FIGURES else "",
         })  # fmt: skip
     columns = [key for key in FIGURES if key not in COUNTS]
@@ -245,6 +253,21 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "totals_csv": reverse("insights:export") + "?" + _query(period, table="totals"),
     }  # fmt: skip
+    context["drivers"] = [
+        {
+            "metric": metric, "title": title,
+            "rows": [
+                {"segment": f"{BREAKDOWN_NAMES[row['dimension']]}: {row['label'] or _('(none)')}",
+                 "n": _number(row["n"]), "value": _number(row["segment"], UNITS[metric]),
+                 "without": _number(row["without"], UNITS[metric]),
+                 "impact": _number(row["impact"], signed=True),
+                 "url": f"{rows_url}?" + _query(period, figure=metric,
+                                                dimension=row["dimension"], value=row["value"])}
+                for row in board["drivers"][metric]
+            ],
+        }
+        for metric, title in (("nps", _("NPS")), ("csat", _("CSAT")))
+    ]  # fmt: skip
     return render(request, "insights/dashboard.html", context, status=400 if errors else 200)
 
 
@@ -274,6 +297,7 @@ def insights_rows(request: HttpRequest) -> HttpResponse:
         "dimension": dimension,
         "value": value,
         "interactions": figure == "interactions",
+        "answers": figure in ("answers", "nps", "csat", "ces"),
         "errors": errors,
         "back": reverse("insights:dashboard") + "?" + _query(period),
     }
