@@ -83,6 +83,9 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
     ("put", "/api/v1/service-levels"): (Role.MANAGER, WRITE, 200),
     ("post", "/api/v1/agents/me/availability"): (Role.AGENT, WRITE, 200),
+    # The managers' dashboard (docs/insights.md).
+    ("get", "/api/v1/insights"): (Role.MANAGER, READ, 200),
+    ("get", "/api/v1/insights/daily"): (Role.MANAGER, READ, 200),
 }
 
 # URL name → (method, role, scope, expected success status); the staff web UI.
@@ -110,6 +113,10 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "channels:account_list": ("get", Role.ADMIN, READ, 200),
     "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
     "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
+    # The managers' dashboard, the rows behind its figures and its CSV export.
+    "insights:dashboard": ("get", Role.MANAGER, READ, 200),
+    "insights:rows": ("get", Role.MANAGER, READ, 200),
+    "insights:export": ("get", Role.MANAGER, READ, 200),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -305,6 +312,9 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "channels:account_list": "/channels/accounts/",
         "channels:account_add": "/channels/accounts/add/",
         "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
+        "insights:dashboard": "/insights/",
+        "insights:rows": "/insights/rows/",
+        "insights:export": "/insights/export.csv",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",

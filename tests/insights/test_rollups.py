@@ -137,3 +137,11 @@ def test_presets_in_both_calendars() -> None:
     last = period_preset("last_month", today=today, calendar="jalali")
     assert (last.start, last.end) == (dt.date(2026, 10, 23), dt.date(2026, 11, 21))
     assert period_preset("quarter", today=today, calendar="jalali").start == dt.date(2026, 9, 23)
+
+
+def test_the_worker_refreshes_the_rollups_every_minute() -> None:
+    from khoshnud.ops.periodic import periodic_job
+
+    job = periodic_job("insights.refresh")
+    assert job.every == 60
+    assert job.task.name.endswith("rollups_refresh_task")
