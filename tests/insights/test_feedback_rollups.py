@@ -131,3 +131,10 @@ def test_the_page_names_the_drivers(answered: None, shop: Shop) -> None:
     assert "-50" in drivers  # service pulls NPS down by 50 points
     assert "figure=nps&amp;dimension=kind&amp;value=service" in drivers
     assert "+150" in page  # the NPS delta: 50.0 − (−100.0)
+
+
+def test_the_rows_behind_the_two_rates(answered: None, weekend: dict[str, Case]) -> None:
+    judged = drill_rows(start=SAT, end=SUN, figure="delight_rate")
+    assert [c.pk for c in judged] == [weekend["A"].pk, weekend["D"].pk]  # their verdicts
+    followed = drill_rows(start=SAT, end=SUN, figure="recovery_rate")
+    assert [(r.case_id, r.score) for r in followed] == [(weekend["B"].pk, 3)]

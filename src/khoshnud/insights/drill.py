@@ -24,7 +24,10 @@ CASE_FIGURES: dict[str, tuple[str, Q]] = {
     "first_response_attainment": ("first_response_due", Q()),
     "resolution_attainment": ("resolution_due", Q()),
 }
-DRILL_FIGURES = (*CASE_FIGURES, "interactions", "answers", "nps", "csat", "ces")
+DRILL_FIGURES = (
+    *CASE_FIGURES, "interactions", "answers", "nps", "csat", "ces", "delight_rate",
+    "recovery_rate",
+)  # fmt: skip
 SCORE_KINDS = ("nps", "csat", "ces")
 
 
@@ -43,10 +46,15 @@ def drill_rows(
     if figure not in DRILL_FIGURES:
         raise InputError("figure", f"{figure!r} is not one of {', '.join(DRILL_FIGURES)}")
     lower, upper = period_bounds(start, end, business_zone().key)
-    if figure in ("answers", *SCORE_KINDS):
+    if figure in ("answers", "recovery_rate", *SCORE_KINDS):
         if dimension not in ANSWER_DIMENSIONS:
             raise InputError("dimension", f"{dimension!r} is not a dimension of answers")
-        answers = SurveyResponse.objects.filter(answered_at__gte=lower, answered_at__lt=upper)
+        if figure == "recovery_rate":  # the unhappy answers whose follow-up opened then
+            answers = SurveyResponse.objects.filter(
+                recovery__opened_at__gte=lower, recovery__opened_at__lt=upper
+            )
+        else:
+            answers = SurveyResponse.objects.filter(answered_at__gte=lower, answered_at__lt=upper)
         if figure in SCORE_KINDS:
             answers = answers.filter(kind=figure)
         field = ANSWER_DIMENSIONS[dimension]
@@ -62,7 +70,10 @@ def drill_rows(
         return rows.filter(**{dimension: value}) if dimension else rows
     if dimension not in CASE_DIMENSIONS:
         raise InputError("dimension", f"{dimension!r} is not one of {', '.join(CASE_DIMENSIONS)}")
-    moment, extra = CASE_FIGURES[figure]
+    if figure == "delight_rate":  # the cases judged, by the day they were resolved
+        moment, extra = "verdict__resolved_at", Q()
+    else:
+        moment, extra = CASE_FIGURES[figure]
     if moment.endswith("_due"):  # judged once the due time has passed
         upper = min(upper, now or timezone.now())
     cases = Case.objects.filter(extra, **{f"{moment}__gte": lower, f"{moment}__lt": upper})

@@ -73,6 +73,7 @@ BREAKDOWN_NAMES = {
 TREND_NAMES = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"),
                "month": gettext_lazy("Month")}  # fmt: skip
 FIGURE_NAMES = {key: title for key, title, _unit, _up in CARDS}
+FIGURE_NAMES["answers"] = gettext_lazy("Answers")
 UNITS = {key: unit for key, _title, unit, _up in CARDS}
 # The number of answers behind a score: shown beside it, not as a column of its own.
 COUNTS = frozenset({"nps_n", "csat_n", "ces_n"})
