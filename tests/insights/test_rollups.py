@@ -27,6 +27,7 @@ from khoshnud.insights.selectors import (
 )
 from khoshnud.interactions.models import Interaction
 from tests.cases.test_metrics import NOW, SAT, SUN
+from tests.insights.conftest import TEHRAN, log
 
 THU = dt.date(2026, 12, 3)
 
@@ -145,3 +146,14 @@ def test_the_worker_refreshes_the_rollups_every_minute() -> None:
     job = periodic_job("insights.refresh")
     assert job.every == 60
     assert job.task.name.endswith("rollups_refresh_task")
+
+
+def test_the_first_refresh_builds_everything_then_follows_new_rows(
+    weekend: dict[str, Case], logged: list[Interaction]
+) -> None:
+    rollups_refresh()  # never refreshed: a rebuild from scratch
+    assert dashboard(start=SAT, end=SUN)["totals"]["interactions"] == 2
+    # A message stored later, that occurred on Saturday: its day is rebuilt on the next run.
+    log(weekend["A"].customer_id, dt.datetime(2026, 12, 5, 12, 0, tzinfo=TEHRAN), uid="late")
+    rollups_refresh()
+    assert dashboard(start=SAT, end=SUN)["totals"]["interactions"] == 3
