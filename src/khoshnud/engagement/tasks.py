@@ -1,0 +1,13 @@
+"""Background tasks of the engagement app (thin: they call a service)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from khoshnud.engagement.occasions import occasions_sync
+
+
+@task()
+def occasions_refresh() -> int:
+    """Bring the occasion index up to date (periodic; also done by every pass)."""
+    return occasions_sync()
