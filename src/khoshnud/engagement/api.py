@@ -26,6 +26,11 @@ from khoshnud.inputs import InputError, clean_int, read_json
 router = Router(tags=["engagement"])
 
 
+def _doc400(why: str) -> dict[str, Any]:
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    return {"responses": {"400": {"description": why, "content": ref}}}
+
+
 def _rule_out(rule: Rule) -> dict[str, Any]:
     return {"id": rule.pk, **rule_as_input(rule)}
 
@@ -34,7 +39,11 @@ def _bad(exc: InputError) -> HttpError:
     return HttpError(400, f"{exc.field}: {exc.message}" if exc.field else exc.message)
 
 
-@router.post("/engagement/rules", response={201: dict})
+@router.post(
+    "/engagement/rules",
+    response={201: dict},
+    openapi_extra=_doc400("a field at fault, named in detail; nothing stored"),
+)
 def rules_create(request: HttpRequest) -> Status[dict[str, Any]]:
     """Create an outreach rule (write scope, manager). The body is the rule as
     docs/engagement.md shows it; 400 names the field at fault (an unknown template field,
@@ -57,7 +66,11 @@ def rules_index(request: HttpRequest) -> list[dict[str, Any]]:
     return [_rule_out(rule) for rule in rules_list()]
 
 
-@router.get("/engagement/upcoming", response=list[dict])
+@router.get(
+    "/engagement/upcoming",
+    response=list[dict],
+    openapi_extra=_doc400("days is not a whole number from 0 to 366"),
+)
 def upcoming_index(request: HttpRequest, days: str = "30") -> list[dict[str, Any]]:
     """Occasions from today to today + days (inclusive), with the occasion rules that will
     write and when: `send_at` in the customer's time zone (null when no rule writes)."""
@@ -79,7 +92,11 @@ def upcoming_index(request: HttpRequest, days: str = "30") -> list[dict[str, Any
     ]
 
 
-@router.post("/engagement/trigger", response={200: dict, 201: dict})
+@router.post(
+    "/engagement/trigger",
+    response={200: dict, 201: dict},
+    openapi_extra=_doc400("no such customer, or event/key missing"),
+)
 def trigger(request: HttpRequest) -> Status[dict[str, Any]]:
     """Fire the event rules named `event` for one customer: `{"event": "room_ready",
     "customer_id": 7, "key": "booking-1234"}`. The same key fires once (200 the second time);
