@@ -21,6 +21,7 @@ COMMANDS = {
     "pipeline": "pipeline",
     "periodic": "periodic",
     "migrate": "migrate",
+    "engagement": "engagement",
 }
 
 USAGE = """usage: khoshnud COMMAND [options]
@@ -39,6 +40,7 @@ commands:
   periodic    list the periodic jobs the worker runs (breach scans…); --run NAME queues one
   bench       run a benchmark: ingest, timeline, language, cases, channels
   migrate     create or update the database schema
+  engagement  run: one outreach scheduler pass now (or --now ISO8601); prints its JSON
   manage      any Django management command
 """
 

@@ -11,7 +11,7 @@ class EngagementConfig(AppConfig):
 
     def ready(self) -> None:
         from khoshnud.customers.signals import personal_dates_changed
-        from khoshnud.engagement.tasks import occasions_refresh
+        from khoshnud.engagement.tasks import engagement_pass, occasions_refresh
         from khoshnud.ops.periodic import register_periodic
 
         def _changed(sender: object, customer_ids: list[int], **kwargs: object) -> None:
@@ -20,6 +20,7 @@ class EngagementConfig(AppConfig):
             occasions_sync(customer_ids=customer_ids)
 
         personal_dates_changed.connect(_changed, weak=False, dispatch_uid="engagement.occasions")
+        register_periodic("engagement.pass", every=300, task=engagement_pass)
         register_periodic("engagement.occasions", every=3600, task=occasions_refresh)
         _register_references()
 

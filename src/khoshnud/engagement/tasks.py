@@ -5,6 +5,13 @@ from __future__ import annotations
 from django_tasks import task
 
 from khoshnud.engagement.occasions import occasions_sync
+from khoshnud.engagement.scheduler import engagement_run
+
+
+@task()
+def engagement_pass() -> dict[str, int]:
+    """One scheduler pass (periodic): due messages claimed, then sent."""
+    return engagement_run().as_dict()
 
 
 @task()
