@@ -11,6 +11,7 @@ from khoshnud.customers.models import Customer
 from khoshnud.customers.services import customer_create
 from khoshnud.engagement.models import Rule
 from khoshnud.engagement.services import rule_create
+from tests.cases.conftest import _english_after_each_test, shop  # noqa: F401 (fixtures)
 from tests.channels.conftest import provider, refusing_smtp, smtp  # noqa: F401 (fixtures)
 
 
