@@ -117,7 +117,7 @@ def trigger(request: HttpRequest) -> Status[dict[str, Any]]:
     return Status(201 if created else 200, {"id": row.pk, "created": created})
 
 
-@router.get("/engagement/rules/{rule_id}/preview", response=dict)
+@router.get("/engagement/rules/{rule_id}/preview/{customer_id}", response=dict)
 def rule_preview(request: HttpRequest, rule_id: int, customer_id: int) -> dict[str, Any]:
     """The rule's message as this customer would receive it (their language and calendar)."""
     require(request, scope=Scope.READ)

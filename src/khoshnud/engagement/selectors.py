@@ -68,6 +68,10 @@ class Upcoming:
     rule_name: str
     send_at: dt.datetime | None
 
+    @property
+    def occasion_label(self) -> str:
+        return str(OccasionKind(self.occasion).label)
+
 
 def _calendar_text(o: Occasion) -> str:
     year = f"{o.year:04d}-" if o.year else ""
@@ -228,3 +232,16 @@ def rule_as_input(rule: Rule) -> dict[str, Any]:
 
 def customers_by_id(ids: Iterable[int]) -> dict[int, Customer]:
     return {c.pk: c for c in Customer.objects.filter(pk__in=list(ids))}
+
+
+def preview_customers(rule: Rule, limit: int = 50) -> list[Customer]:
+    """Customers to preview a rule with: those with this occasion soonest, else the newest."""
+    if rule.kind == RuleKind.OCCASION:
+        ids = list(
+            Occasion.objects.filter(kind=rule.occasion, next_date__gte=timezone.localdate())
+            .order_by("next_date")
+            .values_list("customer_id", flat=True)[:limit]
+        )
+        found = customers_by_id(ids)
+        return [found[i] for i in ids if i in found]
+    return list(Customer.objects.filter(merged_into__isnull=True).order_by("-id")[:limit])

@@ -159,6 +159,20 @@ def rule_update(*, rule: Rule, data: Mapping[str, Any], actor: Any = None) -> Ru
     return rule
 
 
+@transaction.atomic
+def rule_set_active(*, rule: Rule, active: bool, actor: Any = None) -> Rule:
+    """Switch a rule on or off; audited."""
+    rule.is_active = active
+    rule.save(update_fields=["is_active", "updated_at"])
+    audit_log(
+        actor=actor,
+        action="rule.activate" if active else "rule.deactivate",
+        object_type="rule",
+        object_id=rule.pk,
+    )
+    return rule
+
+
 def trigger_record(
     *, event: str, customer_id: int, key: str, fields: Mapping[str, Any] | None = None
 ) -> tuple[Trigger, bool]:
