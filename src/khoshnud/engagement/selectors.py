@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
-from khoshnud.calendars import CalendarDate, format_calendar_date
+from khoshnud.calendars import CalendarDate, format_calendar_date, format_datetime
 from khoshnud.customers.models import Customer, Locale
 from khoshnud.engagement.models import Occasion, OccasionKind, Rule, RuleKind, Send
 from khoshnud.engagement.templating import pick_locale, render
@@ -71,6 +71,13 @@ class Upcoming:
     @property
     def occasion_label(self) -> str:
         return str(OccasionKind(self.occasion).label)
+
+    @property
+    def send_at_text(self) -> str:
+        """When it goes, on the customer's own clock, worded for the viewer's language."""
+        if self.send_at is None:
+            return ""
+        return format_datetime(self.send_at, translation.get_language() or "en")
 
 
 def _calendar_text(o: Occasion) -> str:
