@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from khoshnud.channels.outbound import NoAdapter, outbound_adapter
 from khoshnud.commerce.models import Order
-from khoshnud.customers.models import Customer, Locale
+from khoshnud.customers.models import Customer, Identity, IdentityKind, Locale
 from khoshnud.engagement.models import Occasion, Rule, RuleKind, Send, SendStatus, Trigger
 from khoshnud.engagement.occasions import occasions_sync
 from khoshnud.engagement.selectors import (
@@ -169,17 +169,42 @@ def preferred_channels(rule: Rule, customer: Customer) -> list[str]:
     return channels
 
 
+_IDENTITY_OF = {"email": IdentityKind.EMAIL, "sms": IdentityKind.PHONE}
+
+
+def addresses_of(customer_ids: list[int], channels: set[str]) -> dict[tuple[int, str], str]:
+    """(customer, channel) → address for email and SMS in one query per channel (the
+    customer's primary identity of that kind, else the oldest), as their adapters choose."""
+    found: dict[tuple[int, str], str] = {}
+    for channel in sorted(channels & set(_IDENTITY_OF)):
+        rows = (
+            Identity.objects.filter(customer_id__in=customer_ids, kind=_IDENTITY_OF[channel])
+            .order_by("customer_id", "-is_primary", "id")
+            .values_list("customer_id", "value")
+        )
+        for customer_id, value in rows:
+            found.setdefault((customer_id, channel), value)
+    return found
+
+
 def route(
-    rule: Rule, customer: Customer, consented: set[tuple[int, str]]
+    rule: Rule,
+    customer: Customer,
+    consented: set[tuple[int, str]],
+    known: dict[tuple[int, str], str] | None = None,
 ) -> tuple[str, str] | None:
-    """(channel, address): the first preferred channel with consent in force and an address."""
+    """(channel, address): the first preferred channel with consent in force and an address.
+    ``known``: addresses looked up beforehand (``addresses_of``)."""
     for channel in preferred_channels(rule, customer):
         if (customer.pk, channel) not in consented:
             continue
-        try:
-            address = outbound_adapter(channel).address(customer_id=customer.pk)
-        except NoAdapter:
-            continue
+        if known is not None and channel in _IDENTITY_OF:
+            address = known.get((customer.pk, channel))
+        else:
+            try:
+                address = outbound_adapter(channel).address(customer_id=customer.pk)
+            except NoAdapter:
+                continue
         if address:
             return channel, address
     return None
@@ -240,6 +265,7 @@ def engagement_claim(*, now: dt.datetime) -> PassResult:
     customer_ids = sorted({c.customer.pk for c in due})
     channels = {ch for c in due for ch in c.rule.channels}
     consented = consent_in_force(customer_ids=customer_ids, channels=channels)
+    known = addresses_of(customer_ids, channels)
     week = _week_counts(customer_ids, now)
     batch = uuid.uuid4().hex
     claims: list[Send] = []
@@ -247,7 +273,7 @@ def engagement_claim(*, now: dt.datetime) -> PassResult:
         if not may_send_at(c.rule, now.astimezone(zone(c.customer.time_zone))):
             result.skipped_quiet += 1
             continue
-        found = route(c.rule, c.customer, consented)
+        found = route(c.rule, c.customer, consented, known)
         if found is None:
             result.skipped_no_consent += 1
             continue
