@@ -87,3 +87,17 @@ def test_whose_occasion_is_on_day_d_is_one_indexed_query(
             )
         )
     assert len(found) == 2
+
+
+def test_demo_outreach_has_birthdays_tomorrow_in_three_calendars() -> None:
+    from django.utils import timezone
+
+    from khoshnud.engagement.models import Rule
+    from khoshnud.ops.demo_data import demo_outreach
+
+    today = timezone.localdate()
+    assert demo_outreach(today=today) == 5
+    occasions_sync(today=today)
+    tomorrow = Occasion.objects.filter(kind="birthday", next_date=today + dt.timedelta(days=1))
+    assert sorted(tomorrow.values_list("calendar", flat=True)) == ["chinese", "gregorian", "jalali"]
+    assert Rule.objects.get().lead_days == 1
