@@ -92,3 +92,32 @@ def test_upcoming_lists_occasions_with_send_time_in_the_customers_zone(
     assert row["send_at"] == f"{tomorrow.isoformat()}T09:00:00+03:30"
     bad = api_client("agent", "read").get("/api/v1/engagement/upcoming?days=abc")
     assert bad.status_code == 400 and "days" in bad.json()["detail"]
+
+
+def test_preview_names_the_channel_or_none_without_consent(
+    api_client: Callable[..., Client], make_customer: Callable[..., Customer], make_rule: Any
+) -> None:
+    rule = make_rule(channels=["sms", "email"])
+    sara = make_customer(birthday="1370-12-30", calendar="jalali", locale="fa", first_name="سارا")
+    quiet = make_customer(consent=())
+    occasions_sync()
+    client = api_client("agent", "read")
+    shown = client.get(f"/api/v1/engagement/rules/{rule.pk}/preview/{sara.pk}").json()
+    # No phone, so not SMS: email is the next preference. 30 Esfand in her own calendar.
+    assert shown["channel"] == "email" and shown["locale"] == "fa"
+    assert shown["text"].startswith("سلام سارا") and shown["subject"] == "تولدت مبارک سارا"
+    none = client.get(f"/api/v1/engagement/rules/{rule.pk}/preview/{quiet.pk}").json()
+    assert none["channel"] is None
+
+
+def test_an_impossible_date_in_any_calendar_is_refused_and_nothing_stored(
+    api_client: Callable[..., Client],
+) -> None:
+    client = api_client("agent")
+    for calendar, date in (("jalali", "1404-12-30"), ("gregorian", "2026-02-29"),
+                           ("chinese", "2023-13-01")):  # fmt: skip
+        body = {"first_name": "X", "personal_dates": [{"calendar": calendar, "date": date}]}
+        answer = client.post("/api/v1/customers", json.dumps(body), content_type="application/json")
+        assert answer.status_code in (400, 422), answer.content
+        assert "personal_dates[0].date" in answer.content.decode()
+    assert not Customer.objects.exists()

@@ -12,6 +12,7 @@ from khoshnud.accounts.api_auth import require
 from khoshnud.accounts.models import Role, Scope
 from khoshnud.customers.models import Customer
 from khoshnud.engagement.models import Rule
+from khoshnud.engagement.scheduler import route
 from khoshnud.engagement.selectors import (
     MAX_UPCOMING_DAYS,
     message_for,
@@ -20,7 +21,7 @@ from khoshnud.engagement.selectors import (
     rules_list,
     upcoming,
 )
-from khoshnud.engagement.services import rule_create, trigger_record
+from khoshnud.engagement.services import consent_in_force, rule_create, trigger_record
 from khoshnud.inputs import InputError, clean_int, read_json
 
 router = Router(tags=["engagement"])
@@ -119,7 +120,8 @@ def trigger(request: HttpRequest) -> Status[dict[str, Any]]:
 
 @router.get("/engagement/rules/{rule_id}/preview/{customer_id}", response=dict)
 def rule_preview(request: HttpRequest, rule_id: int, customer_id: int) -> dict[str, Any]:
-    """The rule's message as this customer would receive it (their language and calendar)."""
+    """The rule's message as this customer would receive it (their language and calendar),
+    and the channel it would go by (null: the customer consented to none of the rule's)."""
     require(request, scope=Scope.READ)
     rule = Rule.objects.filter(pk=rule_id).first()
     customer = Customer.objects.filter(pk=customer_id).first()
@@ -128,4 +130,13 @@ def rule_preview(request: HttpRequest, rule_id: int, customer_id: int) -> dict[s
     locale, subject, text = message_for(
         rule=rule, customer=customer, occasion=preview_occasion(rule=rule, customer=customer)
     )
-    return {"locale": locale, "subject": subject, "text": text}
+    consented = consent_in_force(customer_ids=[customer.pk], channels=rule.channels)
+    found = route(rule, customer, consented)
+    return {
+        "locale": locale,
+        "subject": subject,
+        "text": text,
+        # The channel it would go by; null: no channel of the rule has the customer's consent
+        # and an address, so nothing would be sent.
+        "channel": found[0] if found else None,
+    }
