@@ -260,15 +260,15 @@ def list_case_rules(request: HttpRequest) -> list[dict[str, Any]]:
     return [_rule_out(kind, rule) for kind, rule in case_rules().items()]
 
 
-@router.put("/case-rules/{kind}", response=CaseRuleOut)
-def set_case_rule(request: HttpRequest, kind: str, payload: CaseRuleIn) -> dict[str, Any]:
+@router.put("/case-rules/{rule_kind}", response=CaseRuleOut)
+def set_case_rule(request: HttpRequest, rule_kind: str, payload: CaseRuleIn) -> dict[str, Any]:
     """Set one rule (manager). 422 for an unknown kind, a number below 1, or a rule that would
     do nothing (a waiting rule with neither reminder text nor `then`; a tier rule without
     tiers) — nothing changed."""
     require(request, scope=Scope.WRITE, role=Role.MANAGER)
     try:
         rule = case_rule_set(
-            kind=kind,
+            kind=rule_kind,
             enabled=payload.enabled,
             after=payload.after,
             then=payload.then,
