@@ -86,6 +86,13 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     # The managers' case rules (docs/sla.md): everyone reads, managers write.
     ("get", "/api/v1/case-rules"): (Role.AGENT, READ, 200),
     ("put", "/api/v1/case-rules/{rule_kind}"): (Role.MANAGER, WRITE, 200),
+    ("patch", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 200),
+    ("delete", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 204),
+    ("post", "/api/v1/channels/accounts/{account_id}/test"): (Role.ADMIN, WRITE, 400),  # no one
+    # Feedback figures are every agent's; the managers' dashboards are the managers'.
+    ("get", "/api/v1/metrics"): (Role.AGENT, READ, 200),
+    ("get", "/api/v1/insights"): (Role.MANAGER, READ, 200),
+    ("get", "/api/v1/insights/daily"): (Role.MANAGER, READ, 200),
 }
 
 # URL name → (method, role, scope, expected success status); the staff web UI.
@@ -109,15 +116,23 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:agent_availability": ("post", Role.AGENT, WRITE, 302),
     "web:agent_list": ("get", Role.MANAGER, READ, 200),
     "web:agent_update": ("post", Role.MANAGER, WRITE, 302),
-    # One's own notifications; the case rules page is the managers'.
-    "web:notification_list": ("get", Role.AGENT, READ, 200),
-    "web:notification_read": ("post", Role.AGENT, WRITE, 302),
+    # The case rules page is the managers'.
     "web:case_rules": ("get", Role.MANAGER, READ, 200),
     "web:case_rule_save": ("post", Role.MANAGER, WRITE, 302),
     # The channel accounts page is the admins'; the forms below lack the fields (400).
     "channels:account_list": ("get", Role.ADMIN, READ, 200),
     "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
     "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
+    "channels:account_edit": ("post", Role.ADMIN, WRITE, 400),  # the form lacks its fields
+    "channels:account_switch": ("post", Role.ADMIN, WRITE, 302),
+    "channels:account_delete": ("post", Role.ADMIN, WRITE, 400),  # the box is not ticked
+    # The SLA's notifications: each staff member's own.
+    "web:notification_list": ("get", Role.AGENT, READ, 200),
+    "web:notification_read": ("post", Role.AGENT, WRITE, 302),
+    # The managers' dashboards.
+    "insights:dashboard": ("get", Role.MANAGER, READ, 200),
+    "insights:rows": ("get", Role.MANAGER, READ, 200),
+    "insights:export": ("get", Role.MANAGER, READ, 200),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -246,6 +261,8 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
         "/api/v1/agents/me/availability": {"available": False},
         "/api/v1/case-rules/{rule_kind}": {"enabled": True},
+        "/api/v1/channels/accounts/{account_id}": {"name": "Shop bot (old)"},
+        "/api/v1/channels/accounts/{account_id}/test": {"recipient": ""},
         "/api/v1/cases": {
             "customer_id": w["customer_id"],
             "kind": "support",
@@ -312,13 +329,19 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:agent_availability": "/me/availability/",
         "web:agent_list": "/agents/",
         "web:agent_update": f"/agents/{world['agent_id']}/",
-        "web:notification_list": "/notifications/",
-        "web:notification_read": "/notifications/read/",
         "web:case_rules": "/cases/rules/",
         "web:case_rule_save": "/cases/rules/follow_up_complaint/",
         "channels:account_list": "/channels/accounts/",
         "channels:account_add": "/channels/accounts/add/",
         "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
+        "channels:account_edit": f"/channels/accounts/{world['account_id']}/edit/",
+        "channels:account_switch": f"/channels/accounts/{world['account_id']}/switch/",
+        "channels:account_delete": f"/channels/accounts/{world['account_id']}/delete/",
+        "web:notification_list": "/notifications/",
+        "web:notification_read": "/notifications/read/",
+        "insights:dashboard": "/insights/",
+        "insights:rows": "/insights/rows/",
+        "insights:export": "/insights/export.csv",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",

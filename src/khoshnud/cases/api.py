@@ -130,11 +130,22 @@ def list_cases(
     return _out(list(qs.order_by("-opened_at", "-id")[:limit]))
 
 
+class TemplateIn(Schema):
+    name: str = Field(..., examples=["order_update"], description="as approved in WhatsApp")
+    language: str = Field(..., examples=["fa"], description="the template's language code")
+    params: list[str] = Field(default_factory=list, description="the body's {{1}}, {{2}} …")
+
+
 class ReplyIn(Schema):
     text: str = Field(
-        ...,
+        "",
         examples=["سلام، آسیاب جدید فردا ارسال می‌شود."],
         description="the reply, 1–20,000 characters (plain text; the HTML part is made from it)",
+    )
+    template: TemplateIn | None = Field(
+        None,
+        description="WhatsApp only: an approved template instead of text (the one kind of "
+        "message allowed outside the 24-hour customer-service window)",
     )
 
 
@@ -165,7 +176,12 @@ def reply_to_case(request: HttpRequest, case_id: int, payload: ReplyIn) -> Statu
     require(request, scope=Scope.WRITE)
     try:
         case = access_case(user=request.user, case_id=case_id)
-        reply = case_reply(case=case, text=payload.text, actor=request.user)
+        reply = case_reply(
+            case=case,
+            text=payload.text,
+            actor=request.user,
+            template=payload.template.model_dump() if payload.template else None,
+        )
     except Case.DoesNotExist:
         raise HttpError(404, f"no case #{case_id}") from None
     except PermissionDenied as exc:

@@ -41,7 +41,7 @@ from khoshnud.cases.selectors import (
 )
 from khoshnud.cases.services import STATUS_NEXT
 from khoshnud.channels.models import Provider
-from khoshnud.channels.selectors import whatsapp_window_closed
+from khoshnud.channels.selectors import instagram_window, whatsapp_window_closed
 from khoshnud.commerce.selectors import entitlement_at, support_periods
 from khoshnud.customers.models import Locale
 from khoshnud.customers.selectors import identities_of
@@ -175,6 +175,11 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
             whatsapp_window_closed(customer_id=customer.pk)
             if case.channel == Channel.WHATSAPP
             else ""
+        ),
+        # WhatsApp's language codes for an approved template in the customer's language.
+        "template_language": {"fa": "fa", "zh-hans": "zh_CN"}.get(customer.locale, "en"),
+        "instagram_window": (
+            instagram_window(customer_id=customer.pk)[0] if case.channel == "instagram" else ""
         ),
     }
 
@@ -312,7 +317,17 @@ def _change(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
             )
             done = _("Case handed off.")
         elif action == "reply":
-            reply = case_reply(case=case, text=post.get("text", ""), actor=request.user)
+            template = None
+            if "template_name" in post:  # WhatsApp's approved template, outside its window
+                template = {
+                    "name": post.get("template_name", "").strip(),
+                    "language": post.get("template_language", "").strip(),
+                    "params": [p.strip() for p in post.get("template_params", "").splitlines()
+                               if p.strip()],
+                }  # fmt: skip
+            reply = case_reply(
+                case=case, text=post.get("text", ""), actor=request.user, template=template
+            )
             done = _("Reply queued for %(address)s.") % {"address": reply.address}
         else:  # "note"
             services.case_note_add(case_id=case.pk, text=post.get("text", ""), actor=request.user)
