@@ -250,6 +250,13 @@ class CaseRuleIn(Schema):
         None, examples=[3], description="waiting_remind_close: business days more, then close"
     )
     message: str = Field("", description="waiting_remind_close: the reminder sent to the customer")
+    messages: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[
+            {"fa": "سلام، هنوز منتظر پاسخ شما هستیم.", "zh-hans": "您好，我们仍在等待您的回复。"}
+        ],
+        description="the reminder per customer language (fa, zh-hans, en); `message` otherwise",
+    )
     tiers: list[str] = Field(default_factory=list, description="follow_up_tier: customer tiers")
 
 
@@ -264,6 +271,7 @@ def _rule_out(kind: str, rule: CaseRule | None) -> dict[str, Any]:
         "after": rule.after if rule else None,
         "then": rule.then if rule else None,
         "message": rule.message if rule else "",
+        "messages": dict(rule.messages) if rule else {},
         "tiers": list(rule.tiers) if rule else [],
     }
 
@@ -289,6 +297,7 @@ def set_case_rule(request: HttpRequest, rule_kind: str, payload: CaseRuleIn) -> 
             after=payload.after,
             then=payload.then,
             message=payload.message,
+            messages=payload.messages,
             tiers=payload.tiers,
             actor=request.user,
         )
