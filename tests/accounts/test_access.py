@@ -85,6 +85,9 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
     ("put", "/api/v1/service-levels"): (Role.MANAGER, WRITE, 200),
     ("post", "/api/v1/agents/me/availability"): (Role.AGENT, WRITE, 200),
+    # The managers' case rules (docs/sla.md): everyone reads, managers write.
+    ("get", "/api/v1/case-rules"): (Role.AGENT, READ, 200),
+    ("put", "/api/v1/case-rules/{rule_kind}"): (Role.MANAGER, WRITE, 200),
     ("patch", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 200),
     ("delete", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 204),
     ("post", "/api/v1/channels/accounts/{account_id}/test"): (Role.ADMIN, WRITE, 400),  # no one
@@ -121,6 +124,9 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:agent_availability": ("post", Role.AGENT, WRITE, 302),
     "web:agent_list": ("get", Role.MANAGER, READ, 200),
     "web:agent_update": ("post", Role.MANAGER, WRITE, 302),
+    # The case rules page is the managers'.
+    "web:case_rules": ("get", Role.MANAGER, READ, 200),
+    "web:case_rule_save": ("post", Role.MANAGER, WRITE, 302),
     # The channel accounts page is the admins'; the forms below lack the fields (400).
     "channels:account_list": ("get", Role.ADMIN, READ, 200),
     "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
@@ -210,6 +216,7 @@ def world(db: Any) -> dict[str, Any]:
         "interaction_id": interaction_id,
         "case_id": case.pk,
         "rule_id": rule_create(data=rule_data()).pk,
+        "rule_kind": "follow_up_complaint",
     }
 
 
@@ -270,6 +277,7 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
         "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
         "/api/v1/agents/me/availability": {"available": False},
+        "/api/v1/case-rules/{rule_kind}": {"enabled": True},
         "/api/v1/channels/accounts/{account_id}": {"name": "Shop bot (old)"},
         "/api/v1/channels/accounts/{account_id}/test": {"recipient": ""},
         "/api/v1/engagement/rules": rule_data(),
@@ -344,6 +352,8 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:agent_availability": "/me/availability/",
         "web:agent_list": "/agents/",
         "web:agent_update": f"/agents/{world['agent_id']}/",
+        "web:case_rules": "/cases/rules/",
+        "web:case_rule_save": "/cases/rules/follow_up_complaint/",
         "channels:account_list": "/channels/accounts/",
         "channels:account_add": "/channels/accounts/add/",
         "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",

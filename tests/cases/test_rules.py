@@ -20,6 +20,7 @@ from khoshnud.cases.rules import case_rule_set, case_rules_run
 from khoshnud.cases.selectors import case_handoffs
 from khoshnud.cases.services import case_open, case_open_or_attach, case_status_set
 from khoshnud.customers.models import Customer
+from khoshnud.customers.services import customer_create
 from khoshnud.inputs import InputError
 from khoshnud.interactions.models import Interaction
 from tests.cases.conftest import Shop, analysed
@@ -244,3 +245,44 @@ def test_rules_page_and_api(shop: Shop) -> None:
     agent_api = shop.client(shop.agents["care"])
     assert agent_api.put("/api/v1/case-rules/follow_up_complaint", {"enabled": True},
                          content_type="application/json").status_code == 403  # fmt: skip
+
+
+def test_the_reminder_is_in_the_customers_language(
+    shop: Shop, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    chinese = "您好，我们仍在等待您的回复。"
+    case_rule_set(kind="waiting_remind_close", enabled=True, after=1,
+                  messages={"fa": REMINDER, "zh-hans": chinese})  # fmt: skip
+    Customer.objects.filter(pk=shop.customer.pk).update(locale="fa")
+    wei = customer_create(data={"first_name": "Wei", "locale": "zh-hans",
+                                "identities": {"email": "wei@example.com"}})  # fmt: skip
+    james = customer_create(data={"first_name": "James", "locale": "en",
+                                  "identities": {"email": "james@example.com"}})  # fmt: skip
+    agent = shop.agents["support"]
+    clock.set("12-02 15:00")
+    ids = {}
+    for customer in (shop.customer, wei, james):
+        case = case_open(customer_id=customer.pk, kind="support", channel="phone",
+                         opened_at="2026-12-02T14:00:00+03:30")  # fmt: skip
+        case_status_set(case_id=case.pk, status="waiting", actor=agent)
+        ids[customer.first_name] = case.pk
+    clock.set("12-03 12:00")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert case_rules_run(now=at("12-03 12:00")).reminded == 3
+    sent = {m.to[0]: m.body.strip() for m in mail.outbox}
+    assert sent == {"sara@example.com": REMINDER, "wei@example.com": chinese}
+    # James (English) has no text in his language and there is no general one: recorded as
+    # not sent, once, with the reason.
+    event = CaseEvent.objects.get(case_id=ids["James"], action="case.reminded")
+    assert event.changes["sent"] is False and "language" in event.reason
+    assert case_rules_run(now=at("12-03 13:00")).reminded == 0
+
+
+def test_reminder_texts_by_language_are_checked(shop: Shop) -> None:
+    with pytest.raises(InputError) as exc:
+        case_rule_set(kind="waiting_remind_close", enabled=True, after=1, messages={"de": "Hallo"})
+    assert exc.value.field == "messages"
+    with pytest.raises(InputError) as exc:  # only blank texts and no close: does nothing
+        case_rule_set(kind="waiting_remind_close", enabled=True, after=1, messages={"fa": "  "})
+    assert exc.value.field == "message"
+    assert not CaseRule.objects.exists()

@@ -250,6 +250,13 @@ class CaseRuleIn(Schema):
         None, examples=[3], description="waiting_remind_close: business days more, then close"
     )
     message: str = Field("", description="waiting_remind_close: the reminder sent to the customer")
+    messages: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[
+            {"fa": "سلام، هنوز منتظر پاسخ شما هستیم.", "zh-hans": "您好，我们仍在等待您的回复。"}
+        ],
+        description="the reminder per customer language (fa, zh-hans, en); `message` otherwise",
+    )
     tiers: list[str] = Field(default_factory=list, description="follow_up_tier: customer tiers")
 
 
@@ -264,6 +271,7 @@ def _rule_out(kind: str, rule: CaseRule | None) -> dict[str, Any]:
         "after": rule.after if rule else None,
         "then": rule.then if rule else None,
         "message": rule.message if rule else "",
+        "messages": dict(rule.messages) if rule else {},
         "tiers": list(rule.tiers) if rule else [],
     }
 
@@ -276,19 +284,20 @@ def list_case_rules(request: HttpRequest) -> list[dict[str, Any]]:
     return [_rule_out(kind, rule) for kind, rule in case_rules().items()]
 
 
-@router.put("/case-rules/{kind}", response=CaseRuleOut)
-def set_case_rule(request: HttpRequest, kind: str, payload: CaseRuleIn) -> dict[str, Any]:
+@router.put("/case-rules/{rule_kind}", response=CaseRuleOut)
+def set_case_rule(request: HttpRequest, rule_kind: str, payload: CaseRuleIn) -> dict[str, Any]:
     """Set one rule (manager). 422 for an unknown kind, a number below 1, or a rule that would
     do nothing (a waiting rule with neither reminder text nor `then`; a tier rule without
     tiers) — nothing changed."""
     require(request, scope=Scope.WRITE, role=Role.MANAGER)
     try:
         rule = case_rule_set(
-            kind=kind,
+            kind=rule_kind,
             enabled=payload.enabled,
             after=payload.after,
             then=payload.then,
             message=payload.message,
+            messages=payload.messages,
             tiers=payload.tiers,
             actor=request.user,
         )

@@ -245,7 +245,8 @@ class CaseRule(models.Model):
     task, or a hand-off rule run when a case is resolved.
 
     ``after`` is N (business days waiting; minutes unassigned); ``then`` is M (business days
-    more before closing); ``tiers`` the customer tiers a follow-up rule applies to.
+    more before closing); ``message`` / ``messages`` the reminder (per customer language);
+    ``tiers`` the customer tiers a follow-up rule applies to.
     """
 
     kind = models.CharField(_("rule"), max_length=24, choices=RuleKind, unique=True)
@@ -253,6 +254,8 @@ class CaseRule(models.Model):
     after = models.PositiveIntegerField(_("after"), null=True, blank=True)
     then = models.PositiveIntegerField(_("then after"), null=True, blank=True)
     message = models.TextField(_("reminder text"), blank=True, default="")
+    # The reminder in the customer's language (Locale code → text); ``message`` when none.
+    messages = models.JSONField(_("reminder text per language"), default=dict, blank=True)
     tiers = models.JSONField(_("customer tiers"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

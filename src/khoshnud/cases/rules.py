@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ from khoshnud.cases.sla import (
     raised_one_step,
     sla_resume,
 )
-from khoshnud.customers.models import Customer, Tier
+from khoshnud.customers.models import Customer, Locale, Tier
 from khoshnud.inputs import InputError, clean_int, clean_str
 from khoshnud.language.models import MessageAnalysis
 from khoshnud.servicelevels.business_time import working_day_close
@@ -95,6 +95,7 @@ def case_rule_set(
     after: object = None,
     then: object = None,
     message: object = "",
+    messages: Mapping[str, object] | None = None,
     tiers: Iterable[object] = (),
     actor: Actor = None,
 ) -> CaseRule:
@@ -102,8 +103,10 @@ def case_rule_set(
 
     ``after``: business days waiting (``waiting_remind_close``) or minutes unassigned
     (``unassigned_escalate``), a whole number ≥ 1; ``then``: business days more before closing
-    (optional); ``message``: the reminder's text (optional, but a waiting rule needs a reminder
-    or a close: a rule that does nothing is refused); ``tiers``: the customer tiers a
+    (optional); ``message``: the reminder's text, ``messages``: the reminder per customer
+    language (``fa``, ``zh-hans``, ``en``; the customer's language wins, else ``message``) —
+    optional, but a waiting rule needs a reminder or a close: a rule that does nothing is
+    refused; ``tiers``: the customer tiers a
     ``follow_up_tier`` rule applies to (at least one). Validated whole before anything is
     written (``InputError`` naming the field); audited.
     """
@@ -114,6 +117,7 @@ def case_rule_set(
         "after": None,
         "then": None,
         "message": "",
+        "messages": {},
         "tiers": [],
     }
     if kind == RuleKind.WAITING_REMIND_CLOSE:
@@ -121,9 +125,10 @@ def case_rule_set(
         values["message"] = clean_str(
             message, field="message", max_length=MAX_MESSAGE, required=False
         ).strip()
+        values["messages"] = _clean_messages(messages or {})
         if then not in (None, ""):
             values["then"] = clean_int(then, field="then", maximum=MAX_DAYS)
-        if not values["message"] and values["then"] is None:
+        if not values["message"] and not values["messages"] and values["then"] is None:
             raise InputError(
                 "message",
                 "the rule does nothing: give the reminder's text, the days before closing, or both",
@@ -147,6 +152,29 @@ def case_rule_set(
         data={"kind": kind, "created": created, **values},
     )
     return rule
+
+
+def _clean_messages(messages: Mapping[str, object]) -> dict[str, str]:
+    """Locale code → reminder text; blank texts are dropped, an unknown language refused."""
+    if not isinstance(messages, Mapping):
+        raise InputError("messages", "must be an object of language → text")
+    out = {}
+    for locale, text in messages.items():
+        if locale not in Locale.values:
+            raise InputError(
+                "messages", f"{locale!r} is not a language ({', '.join(Locale.values)})"
+            )
+        clean = clean_str(
+            text, field=f"messages.{locale}", max_length=MAX_MESSAGE, required=False
+        ).strip()
+        if clean:
+            out[str(locale)] = clean
+    return out
+
+
+def reminder_text(rule: CaseRule, locale: str) -> str:
+    """The reminder in the customer's language, else the rule's general text ("" for none)."""
+    return str((rule.messages or {}).get(locale) or rule.message or "")
 
 
 # --- The periodic run -------------------------------------------------------------------------
@@ -206,7 +234,7 @@ def _run_waiting(rule: CaseRule, now: dt.datetime, schedules: Schedules, out: Ru
     for case in candidates:
         since = case.paused_at
         assert since is not None
-        if rule.message and now >= _due(schedules, case, since, days):
+        if (rule.message or rule.messages) and now >= _due(schedules, case, since, days):
             out.reminded += _remind(rule, case, since)
         if rule.then and now >= _due(schedules, case, since, days + int(rule.then)):
             out.closed += _close(rule, case, since, now, schedules)
@@ -218,8 +246,12 @@ def _remind(rule: CaseRule, case: Case, since: dt.datetime) -> int:
             return 0
         changes: dict[str, Any] = {"rule": rule.kind}
         reason = ""
+        locale = Customer.objects.filter(pk=case.customer_id).values_list("locale", flat=True)
+        text = reminder_text(rule, locale.first() or "")
         try:
-            reply = case_reply(case=case, text=rule.message, actor=None)
+            if not text:  # only other languages' texts were given
+                raise InputError("messages", "no reminder in the customer's language")
+            reply = case_reply(case=case, text=text, actor=None)
             changes["interaction"] = reply.interaction_id
         except (InputError, CaseClosed) as exc:  # no address to write to: say so, once
             changes["sent"] = False

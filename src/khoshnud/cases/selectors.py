@@ -267,7 +267,7 @@ def inbox_cases(
     Tabs: ``mine`` (assigned to the user), ``team`` (the cases of the user's teams — every case
     for a manager in no team), ``unassigned``, ``breaching`` (open cases due to be resolved
     within ``settings.KHOSHNUD_INBOX_BREACHING_HOURS`` wall-clock hours of ``now``, or already
-    past due). Without a status filter only open cases (new, open, waiting) are shown.
+    past due; not those waiting on the customer, whose clock is stopped). Without a status filter only open cases (new, open, waiting) are shown.
     """
     qs = cases
     if flt.tab == "mine":
@@ -281,6 +281,7 @@ def inbox_cases(
     elif flt.tab == "breaching":
         hours = settings.KHOSHNUD_INBOX_BREACHING_HOURS if breach_hours is None else breach_hours
         qs = qs.filter(resolution_due__lte=now + dt.timedelta(hours=hours))
+        qs = qs.exclude(paused_at__isnull=False)  # waiting on the customer: its clock is stopped
     qs = qs.filter(status=flt.status) if flt.status else qs.filter(status__in=OPEN_STATUSES)
     for field, value in (
         ("kind", flt.kind),

@@ -16,7 +16,7 @@ from khoshnud.accounts.access import staff_required
 from khoshnud.accounts.models import Role, Scope
 from khoshnud.cases.models import RuleKind
 from khoshnud.cases.rules import case_rule_set, case_rules
-from khoshnud.customers.models import Tier
+from khoshnud.customers.models import Locale, Tier
 from khoshnud.inputs import InputError
 
 
@@ -25,6 +25,7 @@ def _page(**extra: Any) -> dict[str, Any]:
     return {
         "rules": [(kind, label, stored[kind]) for kind, label in RuleKind.choices],
         "tiers": Tier.choices,
+        "languages": Locale.choices,
         **extra,
     }
 
@@ -50,6 +51,7 @@ def rule_save(request: HttpRequest, kind: str) -> HttpResponse:
             after=post.get("after", "").strip() or None,
             then=post.get("then", "").strip() or None,
             message=post.get("message", ""),
+            messages={code: post.get(f"message-{code}", "") for code in Locale.values},
             tiers=post.getlist("tiers"),
             actor=request.user,
         )
