@@ -247,3 +247,15 @@ def test_chinese_email_is_readable_and_outreach_opens_no_case(
     out = Interaction.objects.get(pk=Send.objects.get().interaction_id)
     assert out.type == "notification"
     assert not CaseInteraction.objects.filter(interaction_id=out.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("clock", "quiet"),
+    [("21:59", False), ("22:00", True), ("23:59", True), ("00:00", True), ("06:59", True),
+     ("07:00", False)],
+)  # fmt: skip
+def test_quiet_hours_that_wrap_midnight(make_rule: Any, clock: str, quiet: bool) -> None:
+    from khoshnud.engagement.selectors import in_quiet_hours
+
+    rule = make_rule(send_window=["00:00", "23:59"], quiet_hours=["22:00", "07:00"])
+    assert in_quiet_hours(rule, dt.time.fromisoformat(clock)) is quiet
