@@ -208,7 +208,7 @@ def test_a_closed_case_a_messaging_channel_or_no_address_is_refused(
         "channel: replies by chat are not sent yet; channels that can send: "
         "email, instagram, sms, telegram, wechat, whatsapp"
     )
-    # SMS goes out through the gateway (docs/channels.md), to a phone number the customer has.
+    # SMS has an adapter (SMS.ir, docs/engagement.md); this customer has no phone number.
     sms = _case(shop, channel="sms")
     resp = _reply(shop, sms.pk, "Hello", django_capture_on_commit_callbacks)
     assert resp.status_code == 422

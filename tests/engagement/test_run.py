@@ -227,3 +227,35 @@ def test_cli_prints_the_counts_as_its_last_json_line(
 
     with pytest.raises(CommandError, match="--now"):
         call_command("engagement", "run", "--now", "2026-03-19 06:00")  # no zone
+
+
+def test_chinese_email_is_readable_and_outreach_opens_no_case(
+    smtp: Inbox, make_customer: Make, make_rule: Any
+) -> None:
+    from khoshnud.cases.models import CaseInteraction
+
+    make_customer(
+        birthday="1990-03-20", locale="zh-hans", first_name="芳", time_zone="Asia/Shanghai"
+    )
+    make_rule(lead_days=1)
+    assert engagement_run(now=at("2026-03-19T02:00:00+00:00")).sent == 1  # 10:00 in Shanghai
+    [message] = smtp.messages
+    assert message["Subject"] == "生日快乐 芳"
+    page = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert '<html lang="zh-Hans" dir="ltr">' in page and "你好 芳" in page
+    assert "退订" in page  # the unsubscribe link, in Chinese
+    out = Interaction.objects.get(pk=Send.objects.get().interaction_id)
+    assert out.type == "notification"
+    assert not CaseInteraction.objects.filter(interaction_id=out.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("clock", "quiet"),
+    [("21:59", False), ("22:00", True), ("23:59", True), ("00:00", True), ("06:59", True),
+     ("07:00", False)],
+)  # fmt: skip
+def test_quiet_hours_that_wrap_midnight(make_rule: Any, clock: str, quiet: bool) -> None:
+    from khoshnud.engagement.selectors import in_quiet_hours
+
+    rule = make_rule(send_window=["00:00", "23:59"], quiet_hours=["22:00", "07:00"])
+    assert in_quiet_hours(rule, dt.time.fromisoformat(clock)) is quiet

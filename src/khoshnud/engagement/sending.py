@@ -107,7 +107,9 @@ def outreach_interactions(sends: list[Send]) -> None:
                 "external_id": external_id,
                 "channel": s.channel,
                 "direction": Direction.OUTBOUND,
-                "type": "message",
+                # A notification, not a message: the cases step attaches outbound messages to
+                # open cases as replies, and a birthday greeting answers no case.
+                "type": "notification",
                 "occurred_at": s.claimed_at.isoformat(),
                 "text": text,
                 "metadata": meta,

@@ -195,6 +195,8 @@ def triggers_from_notifications(*, interaction_ids: Iterable[int]) -> int:
     )
     made = 0
     for row in rows:
+        if "engagement" in (row["metadata"] or {}):
+            continue  # our own outreach
         event = (row["metadata"] or {}).get("event")
         if isinstance(event, str) and event.strip():
             _trigger, created = Trigger.objects.get_or_create(
