@@ -59,7 +59,9 @@ INSTALLED_APPS = [
     "khoshnud.servicelevels",
     "khoshnud.cases",
     "khoshnud.channels",
+    "khoshnud.feedback",
     "khoshnud.ops",
+    "khoshnud.insights",
     "khoshnud.web",
 ]
 
@@ -278,6 +280,9 @@ KHOSHNUD_INBOX_BREACHING_HOURS = float(os.environ.get("KHOSHNUD_INBOX_BREACHING_
 # one until customer feedback lands).
 KHOSHNUD_ROUTING_MAX_OPEN_CASES = int(_env_number("KHOSHNUD_ROUTING_MAX_OPEN_CASES", "20", int, 1))
 KHOSHNUD_AGENT_RATINGS = "khoshnud.cases.routing.agent_ratings_neutral"
+# Fields of an ingested event that another app reads (khoshnud/interactions/extensions.py):
+# "survey" on "type": "survey_answer" events records the answer (docs/feedback.md).
+KHOSHNUD_EVENT_EXTENSIONS = {"survey": "khoshnud.feedback.ingest.SURVEY_EVENTS"}
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",

@@ -54,6 +54,14 @@ class CaseOut(Schema):
     resolution_due: dt.datetime | None
     first_responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
+    paused_at: dt.datetime | None = Field(
+        None, description="set while the case waits on the customer: its SLA clock is stopped"
+    )
+    first_response_breached_at: dt.datetime | None = Field(
+        None, description="when the breach scan found the first-response target missed"
+    )
+    resolution_breached_at: dt.datetime | None = None
+    follow_up_of: int | None = Field(None, description="the case this care follow-up follows")
     interaction_ids: list[int]
 
 

@@ -14,3 +14,9 @@ class CasesConfig(AppConfig):
 
         # A merged customer's cases go to the survivor; an erasure blanks their subjects.
         customer_reference_register(name="cases", model=Case, erase=cases_erase_subjects)
+
+        from khoshnud.cases import tasks
+        from khoshnud.ops.periodic import register_periodic
+
+        # The SLA breach scan (cases/sla.py), every minute; KHOSHNUD_PERIODIC overrides it.
+        register_periodic("cases.breach_scan", every=60, task=tasks.scan_breaches)

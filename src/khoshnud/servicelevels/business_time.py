@@ -177,15 +177,36 @@ def business_add(schedule: Schedule, start: dt.datetime, minutes: int) -> dt.dat
     """
     if minutes < 0:
         raise ScheduleError("minutes must be zero or more")
+    return business_add_duration(schedule, start, dt.timedelta(minutes=minutes))
+
+
+def business_add_duration(
+    schedule: Schedule, start: dt.datetime, duration: dt.timedelta
+) -> dt.datetime:
+    """``business_add`` for any span of business time (a pause of 37.5 minutes moves a due
+    time by exactly that); a zero span returns ``start`` itself."""
+    if duration < dt.timedelta(0):
+        raise ScheduleError("the business time to add must be zero or more")
     moment = _aware(start, "start")
-    if minutes == 0:
+    if not duration:
         return moment.astimezone(schedule.zone)
-    left = dt.timedelta(minutes=minutes)
+    left = duration
     for begin, end in schedule._from(moment):
         span = end - begin
         if left <= span:
             return (begin + left).astimezone(schedule.zone)
         left -= span
+    raise AssertionError("unreachable")  # pragma: no cover - _from raises first
+
+
+def next_working_moment(schedule: Schedule, moment: dt.datetime) -> dt.datetime:
+    """``moment`` itself inside working hours, else the next opening (in the schedule's zone).
+
+    A moment exactly at closing time (16:00) is outside: the next opening is returned."""
+    at = _aware(moment, "moment")
+    for begin, end in schedule._from(at):
+        if begin < end:
+            return begin.astimezone(schedule.zone)
     raise AssertionError("unreachable")  # pragma: no cover - _from raises first
 
 

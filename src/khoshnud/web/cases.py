@@ -143,6 +143,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "items": items,
         "history": _history_rows(case_history(case=case)),
         "handoffs": case_handoffs(case_ids=[case.pk])[case.pk],
+        "breaches": list(case.breaches.order_by("due", "id")),
         "agents": agents,
         "away_ids": {  # marked in the assign list: assigning to them is refused
             a.pk
@@ -190,6 +191,10 @@ def _action_names() -> dict[str, str]:
         events.CASE_NOTE_ADDED: _("added a note"),
         events.CASE_REPLIED: _("replied to the customer"),
         events.CASE_ROUTED: _("routed the case"),
+        events.CASE_BREACHED: _("missed a target"),
+        events.CASE_REMINDED: _("reminded the customer"),
+        events.CASE_ESCALATED: _("escalated the case"),
+        events.CASE_FOLLOW_UP: _("opened a care follow-up"),
     }
 
 
@@ -238,6 +243,7 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
         "taken": _("taken"),
         "opened by hand": _("opened by hand"),
         "reopened": _("reopened"),
+        "customer answered": _("customer answered"),
     }
     rows = []
     for event in found:

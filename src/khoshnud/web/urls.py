@@ -1,6 +1,6 @@
 from django.urls import path
 
-from khoshnud.web import agents, cases, merge, views
+from khoshnud.web import agents, cases, merge, notifications, views
 
 app_name = "web"
 
@@ -33,4 +33,7 @@ urlpatterns = [
     path("me/availability/", agents.agent_availability, name="agent_availability"),
     path("agents/", agents.agent_list, name="agent_list"),
     path("agents/<int:user_id>/", agents.agent_update, name="agent_update"),
+    # Notifications (web/notifications.py): breaches and escalations for team leads.
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/read/", notifications.notification_read, name="notification_read"),
 ]
