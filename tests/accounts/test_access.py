@@ -109,6 +109,8 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:customer_detail": ("get", Role.AGENT, READ, 200),
     "web:customer_timeline": ("get", Role.AGENT, READ, 200),
     "web:analysis_correct": ("post", Role.AGENT, WRITE, 302),
+    # Linking two customers by hand: every agent, the form without a customer chosen (400).
+    "web:customer_merge": ("post", Role.AGENT, WRITE, 400),
     # The inbox is every agent's; a case of a team the caller is not in is 403 even then
     # (the world's case has the support team; the callers here are in no team).
     "web:case_inbox": ("get", Role.AGENT, READ, 200),
@@ -340,6 +342,7 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:analysis_correct": (
             f"/customers/{world['customer_id']}/interactions/{world['interaction_id']}/analysis/"
         ),
+        "web:customer_merge": f"/customers/{world['customer_id']}/merge/",
         "web:case_inbox": "/cases/",
         "web:case_detail": f"/cases/{world['case_id']}/",
         "web:case_take": f"/cases/{world['case_id']}/take/",

@@ -205,3 +205,34 @@ def test_the_page_edits_switches_and_deletes_with_a_confirmation(
     resp = client.post(f"/channels/accounts/{other.pk}/delete/", {"confirm": "1"})
     assert resp.status_code == 302
     assert list(ChannelAccount.objects.values_list("pk", flat=True)) == [account.pk]
+
+
+@pytest.mark.parametrize(
+    ("provider_name", "path", "status", "body", "words"),
+    [
+        ("whatsapp", "/v21.0/", 401, {"error": {
+            "message": "Error validating access token: Session has expired", "type": "OAuthException",
+            "code": 190, "error_subcode": 463, "fbtrace_id": "AbCd"}},
+         "WhatsApp 190: Error validating access token"),
+        ("instagram", "/v21.0/me/messages", 400, {"error": {
+            "message": "Invalid OAuth access token - Cannot parse access token",
+            "type": "OAuthException", "code": 190, "fbtrace_id": "AbCd"}},
+         "Instagram 190: Invalid OAuth access token"),
+        ("wechat", "/cgi-bin/token", 200, {"errcode": 40125, "errmsg": "invalid appsecret"},
+         "WeChat token 40125: invalid appsecret"),
+    ],
+)  # fmt: skip
+def test_each_providers_refusal_of_the_credentials_marks_the_account(
+    shop: Shop, provider: FakeProvider, django_capture_on_commit_callbacks: Any,
+    provider_name: str, path: str, status: int, body: dict[str, Any], words: str,
+) -> None:  # fmt: skip
+    out = add_account(provider_name)
+    provider.answer(path, status, body)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client().post(f"/api/v1/channels/accounts/{out['id']}/test", {"recipient": "x1"},
+                            content_type="application/json")  # fmt: skip
+    assert len(provider.requests) == 1  # refused once, not retried
+    account = ChannelAccount.objects.get(pk=out["id"])
+    assert account.last_test_status == "failed"
+    assert account.credentials_error.startswith(words)
+    assert "refused this account's credentials" in account.credentials_error

@@ -96,7 +96,14 @@ def test_a_template_on_a_channel_without_templates_is_refused(
                 secret="ig-app-secret")  # fmt: skip
     case = Case.objects.get()
     resp = _reply(shop, case, {"template": {"name": "x", "language": "en"}}, cap)
-    assert resp.status_code == 422 and "Instagram has no message templates" in resp.json()["detail"]
+    assert resp.status_code == 422 and "instagram has no message templates" in resp.json()["detail"]
+    assert Delivery.objects.count() == 0
+    # Nor does email (a phone case is answered by email): refused, not sent as text.
+    from khoshnud.cases.services import case_open
+
+    email_case = case_open(customer_id=shop.customer.pk, kind="support", channel="phone")
+    resp = _reply(shop, email_case, {"template": {"name": "x", "language": "en"}}, cap)
+    assert resp.status_code == 422 and "email has no message templates" in resp.json()["detail"]
     assert Delivery.objects.count() == 0
 
 

@@ -122,3 +122,28 @@ def test_add_a_bot_receive_an_update_reply_in_persian(
     expect(page.locator(".thread .tl-outbound").last).to_contain_text(REPLY)
     page.screenshot(path=str(screenshots / "fa-telegram-case.png"), full_page=True)
     agent.close()
+
+
+def test_the_channels_page_in_chinese_with_a_refused_wechat_account(
+    live_server: Any, transactional_db: Any, page: Any, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from khoshnud.channels.messaging_services import account_create
+
+    staff_create(username="nasrin", password="Tulip-garden-77", role="admin")
+    account = account_create(provider="wechat", name="咖啡小店公众号", credentials={
+        "app_id": "wx1234567890abcdef", "app_secret": "s3cret", "token": "tok"})  # fmt: skip
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        credentials_error="WeChat token 40125: invalid appsecret (the provider refused this "
+        "account's credentials: an admin must enter them again on the Channels page)"
+    )
+    log_in(page, live_server.url, "zh-hans", username="nasrin")
+    page.goto(live_server.url + "/channels/accounts/")
+    expect(page.locator("h1")).to_have_text("即时通讯渠道")
+    row = page.locator(f"#account-{account.pk}")
+    expect(row).to_contain_text("咖啡小店公众号")
+    expect(row.locator(".credentials-error")).to_contain_text("服务商拒绝了此账号的凭据")
+    row.locator("details.account-edit summary").click()
+    expect(row.locator(f"#edit-{account.pk}-app_secret")).to_be_visible()
+    page.screenshot(path=str(screenshots / "zh-channel-accounts.png"), full_page=True)

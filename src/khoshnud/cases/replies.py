@@ -107,6 +107,8 @@ def case_reply(*, case: Case, text: object, actor: Actor, template: object = Non
         adapter = outbound_adapter(channel)
     except NoAdapter as exc:
         raise InputError("channel", str(exc)) from None
+    if template is not None and not getattr(adapter, "takes_templates", False):
+        raise InputError("template", f"{channel} has no message templates; send text")
     thread, answers, subject, inbound = _thread(case, adapter)
     # A messaging reply leaves by the account the case's latest inbound message came in by.
     address = adapter.address(customer_id=case.customer_id, answering=inbound)

@@ -296,6 +296,7 @@ class WhatsAppAdapter(MessagingAdapter):
     channel = "whatsapp"
     name = "WhatsApp"
     max_text = 4096
+    takes_templates = True  # case_reply passes a template through to prepare
 
     def prepare(self, *, draft: ReplyDraft) -> tuple[str, dict[str, Any]]:
         account_id, recipient = split_address(draft.address)
