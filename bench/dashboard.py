@@ -57,6 +57,28 @@ def _people() -> tuple[list[int], list[int]]:
     return teams, [u.pk for u in users]
 
 
+def _verdicts_and_recoveries(cur: Any, db: str) -> None:
+    """A verdict per resolved case (15 % exceeded, 65 % met, the rest fell short); a care
+    follow-up per detractor, a third of them won back, a third not, a third not answered."""
+    cur.execute(
+        "INSERT INTO feedback_caseverdict (case_id, verdict, reasons, resolved_at, decided_at)"
+        " SELECT id, CASE WHEN id % 20 < 3 THEN 'exceeded' WHEN id % 20 < 16 THEN 'met'"
+        " ELSE 'fell_short' END, '[]', resolved_at, resolved_at"
+        " FROM cases_case WHERE resolved_at IS NOT NULL"
+    )
+    later = (
+        "answered_at + interval '1 hour'"
+        if db == "postgres"
+        else "datetime(answered_at, '+1 hour')"
+    )
+    cur.execute(
+        "INSERT INTO feedback_recovery (response_id, customer_id, opened_at, outcome,"
+        f" outcome_note, won_back) SELECT id, customer_id, {later}, 'resolved', '',"
+        " CASE id % 3 WHEN 0 THEN TRUE WHEN 1 THEN FALSE END"
+        " FROM feedback_surveyresponse WHERE kind = 'nps' AND score <= 6"
+    )
+
+
 def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: list[int]) -> None:
     from django.db import connection
 
@@ -72,7 +94,7 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
         cur.execute("SELECT min(id) FROM customers_customer")
         first_customer = cur.fetchone()[0]
         # A case: opened at a random moment of the year; 90 % answered within 0–3 hours
-        # (due in 1 hour), 80 % resolved within 0–48 hours (due in 24 hours); 1 in 10 with
+        # (due in 1 hour), 98 % resolved within 0–48 hours (due in 24 hours); 1 in 10 with
         # no assignee.
         cur.execute(
             "INSERT INTO cases_case (customer_id, kind, status, priority, channel, subject,"
@@ -88,7 +110,7 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
             " FROM (SELECT i, i %% 3 AS k, %(first)s + i %% %(customers)s AS customer, opened,"
             "  CASE WHEN random() < 0.9 THEN opened + random() * interval '3 hours' END"
             "   AS responded,"
-            "  CASE WHEN random() < 0.8 THEN opened + random() * interval '48 hours' END"
+            "  CASE WHEN random() < 0.98 THEN opened + random() * interval '48 hours' END"
             "   AS resolved"
             "  FROM (SELECT i, %(start)s + random() * interval '365 days' AS opened"
             "   FROM generate_series(1, %(n)s) i) g) s",
@@ -107,6 +129,23 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
             {"first": first_customer, "customers": CUSTOMERS, "channels": list(CHANNELS),
              "types": list(TYPES), "start": start, "n": 10 * scale},
         )  # fmt: skip
+        cur.execute("SELECT min(id), count(*) FROM cases_case")
+        first_case, cases = cur.fetchone()
+        # An answer per case, one to three days after it opened, by its channel, rating its
+        # agent: NPS 2 in 5 (0–10), CSAT 2 in 5 (1–5), CES 1 in 5 (1–7).
+        cur.execute(
+            "INSERT INTO feedback_surveyresponse (kind, score, choice, comment, customer_id,"
+            " case_id, agent_id, channel, answered_at, source, created_at)"
+            " SELECT g.kind, CASE g.kind WHEN 'nps' THEN floor(random() * 11)"
+            "  WHEN 'csat' THEN 1 + floor(random() * 5) ELSE 1 + floor(random() * 7) END,"
+            " '', '', c.customer_id, c.id, c.assignee_id, c.channel,"
+            " c.opened_at + interval '1 day' + random() * interval '2 days', 'import', now()"
+            " FROM (SELECT i, (ARRAY['nps', 'csat', 'nps', 'csat', 'ces'])[1 + i %% 5] AS kind"
+            "  FROM generate_series(1, %(n)s) i) g"
+            " JOIN cases_case c ON c.id = %(first)s + (g.i %% %(cases)s)",
+            {"n": scale, "first": first_case, "cases": cases},
+        )  # fmt: skip
+        _verdicts_and_recoveries(cur, "postgres")
         cur.execute("VACUUM ANALYZE")
 
 
@@ -136,7 +175,7 @@ def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[
         k = i % 3
         opened = start + year * rng.random()
         responded = opened + dt.timedelta(hours=3) * rng.random() if rng.random() < 0.9 else None
-        resolved = opened + dt.timedelta(hours=48) * rng.random() if rng.random() < 0.8 else None
+        resolved = opened + dt.timedelta(hours=48) * rng.random() if rng.random() < 0.98 else None
         rows.append(
             (customers[i % CUSTOMERS], KINDS[k], "open" if resolved is None else "resolved",
              "normal", CHANNELS[i % 6], "", teams[k],
@@ -159,7 +198,27 @@ def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[
             insert_rows(table=Interaction._meta.db_table, columns=columns, rows=rows)
             rows = []
     insert_rows(table=Interaction._meta.db_table, columns=columns, rows=rows)
+    cases = list(
+        Case.objects.order_by("id").values_list("id", "customer_id", "assignee_id", "channel",
+                                                "opened_at")
+    )  # fmt: skip
+    columns = ("kind", "score", "choice", "comment", "customer_id", "case_id", "agent_id",
+               "channel", "answered_at", "source", "created_at")  # fmt: skip
+    rows = []
+    scales = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+    for i in range(1, scale + 1):
+        kind = ("nps", "csat", "nps", "csat", "ces")[i % 5]
+        pk, customer, agent, channel, opened = cases[i % len(cases)]
+        answered = opened + dt.timedelta(days=1) + dt.timedelta(days=2) * rng.random()
+        rows.append(
+            (kind, rng.randint(*scales[kind]), "", "", customer, pk, agent, channel,
+             at(answered), "import", now)
+        )  # fmt: skip
+    for chunk in range(0, len(rows), 5000):
+        insert_rows(table="feedback_surveyresponse", columns=columns,
+                    rows=rows[chunk : chunk + 5000])  # fmt: skip
     with connection.cursor() as cur:
+        _verdicts_and_recoveries(cur, "sqlite")
         cur.execute("ANALYZE")
 
 
@@ -184,7 +243,10 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         interactions = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM cases_case")
         cases = cur.fetchone()[0]
-    print(f"filled {cases:,} cases and {interactions:,} interactions in {fill_s:.1f} s")
+        cur.execute("SELECT count(*) FROM feedback_surveyresponse")
+        responses = cur.fetchone()[0]
+    print(f"filled {cases:,} cases, {interactions:,} interactions and {responses:,} answers "
+          f"in {fill_s:.1f} s")  # fmt: skip
     started = time.perf_counter()
     rebuilt = rollups_rebuild()
     rebuild_s = time.perf_counter() - started
@@ -236,7 +298,7 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         "selector_p50_ms": round(statistics.median(selector_ms), 1),
         "raw_p50_ms": round(statistics.median(raw_ms), 1),
         "equal": equal,
-        "responses": 0,
+        "responses": responses,
         "interactions": interactions,
         "cases": cases,
         "periods": len(page_ms),

@@ -22,6 +22,7 @@ COMMANDS = {
     "periodic": "periodic",
     "migrate": "migrate",
     "insights": "insights",
+    "engagement": "engagement",
 }
 
 USAGE = """usage: khoshnud COMMAND [options]
@@ -39,8 +40,9 @@ commands:
   pipeline    backfill: hand each pipeline step the interactions it has not handled
   periodic    list the periodic jobs the worker runs (breach scans…); --run NAME queues one
   insights    rebuild the dashboard's rollups from scratch (`insights rebuild`) or refresh them
-  bench       run a benchmark: ingest, timeline, language, cases, channels, dashboard
+  bench       run a benchmark: ingest, timeline, language, cases, channels, dashboard, engagement
   migrate     create or update the database schema
+  engagement  run: one outreach scheduler pass now (or --now ISO8601); prints its JSON
   manage      any Django management command
 """
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("khoshnud.channels.urls")),
     path("", include("khoshnud.insights.urls")),
     path("", include("khoshnud.feedback.urls")),
+    path("outreach/", include("khoshnud.engagement.urls")),
     path("", include("khoshnud.web.urls")),
 ]
 

@@ -27,6 +27,7 @@ from khoshnud.insights.selectors import (
 )
 from khoshnud.interactions.models import Interaction
 from tests.cases.test_metrics import NOW, SAT, SUN
+from tests.insights.conftest import TEHRAN, log
 
 THU = dt.date(2026, 12, 3)
 
@@ -137,3 +138,22 @@ def test_presets_in_both_calendars() -> None:
     last = period_preset("last_month", today=today, calendar="jalali")
     assert (last.start, last.end) == (dt.date(2026, 10, 23), dt.date(2026, 11, 21))
     assert period_preset("quarter", today=today, calendar="jalali").start == dt.date(2026, 9, 23)
+
+
+def test_the_worker_refreshes_the_rollups_every_minute() -> None:
+    from khoshnud.ops.periodic import periodic_job
+
+    job = periodic_job("insights.refresh")
+    assert job.every == 60
+    assert job.task.name.endswith("rollups_refresh_task")
+
+
+def test_the_first_refresh_builds_everything_then_follows_new_rows(
+    weekend: dict[str, Case], logged: list[Interaction]
+) -> None:
+    rollups_refresh()  # never refreshed: a rebuild from scratch
+    assert dashboard(start=SAT, end=SUN)["totals"]["interactions"] == 2
+    # A message stored later, that occurred on Saturday: its day is rebuilt on the next run.
+    log(weekend["A"].customer_id, dt.datetime(2026, 12, 5, 12, 0, tzinfo=TEHRAN), uid="late")
+    rollups_refresh()
+    assert dashboard(start=SAT, end=SUN)["totals"]["interactions"] == 3

@@ -530,9 +530,9 @@ def test_360_page_and_timeline_queries_do_not_grow_with_items(
     url = reverse("web:customer_detail", args=[sara.pk])
     # session + user + role (the access rule), customer, identities, consents, dates, orders
     # (+lines +products), channel counts, timeline rows, analyses, staff names, purchases + their
-    # orders, open cases, survey scores (a timeline annotator); in the header: unread
-    # notifications, the insights link's role check
-    with django_assert_max_num_queries(21):
+    # orders, open cases, survey scores (a timeline annotator), the outreach history; in the
+    # header: unread notifications, the insights link's role check
+    with django_assert_max_num_queries(22):
         response = agent_client.get(url)
     assert len(item_ids(text_of(response))) == 20
     assert text_of(response).count('class="tl-text tl-order"') == 3

@@ -1,8 +1,7 @@
 """Daily rollups: the dashboard's figures summed per local day and per dimension value.
 
 One row per (day, dimension, value). ``dimension`` "" with ``value`` "" is the whole business;
-the others are ``channel``, ``kind``, ``team``, ``agent``, ``tier``, ``product`` and ``type``
-(interaction type). Every column is a sum, so any period is the sum of its days; means are
+the others are ``channel``, ``kind``, ``team``, ``agent``, ``tier`` and ``type`` (interaction type). Every column is a sum, so any period is the sum of its days; means are
 kept as sums and counts. Rows are derived data: ``khoshnud insights rebuild`` recreates them
 from the cases, interactions and answers, and the periodic job ``insights.refresh`` keeps
 them current (docs/insights.md).
@@ -30,6 +29,19 @@ class DailyFigures(models.Model):
     resolution_met = models.IntegerField(default=0)
     # The interaction log.
     interactions = models.IntegerField(default=0)
+    # Survey answers (docs/metrics.md, "Feedback": the same counts feedback.metrics uses).
+    promoters = models.IntegerField(default=0)
+    passives = models.IntegerField(default=0)
+    detractors = models.IntegerField(default=0)
+    csat_n = models.IntegerField(default=0)
+    csat_satisfied = models.IntegerField(default=0)
+    ces_n = models.IntegerField(default=0)
+    ces_total = models.IntegerField(default=0)
+    # Verdicts of the cases resolved that day, and care follow-ups opened that day.
+    verdicts = models.IntegerField(default=0)
+    delighted = models.IntegerField(default=0)
+    recoveries_judged = models.IntegerField(default=0)  # the customer answered again
+    recoveries_won = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -7,7 +7,8 @@ interactions stored, due times passed) and rebuilds those and today; the periodi
 ``insights.refresh`` calls it every minute. ``rollups_rebuild()`` starts from scratch.
 
 The figures are the definitions of docs/metrics.md (khoshnud.cases.metrics computes the same
-ones case by case; the tests and ``khoshnud bench dashboard`` check both agree).
+ones case by case, khoshnud.feedback.metrics the answers' ones; the tests and ``khoshnud bench
+dashboard`` check that the rollups agree with them).
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from django.utils import timezone
 from khoshnud.cases.metrics import period_bounds
 from khoshnud.cases.models import Case
 from khoshnud.customers.models import Customer
+from khoshnud.feedback.metrics import CSAT_SATISFIED_MIN, DETRACTOR_MAX, PROMOTER_MIN
+from khoshnud.feedback.models import (
+    CaseVerdict,
+    Recovery,
+    ScoreKind,
+    SurveyResponse,
+    Verdict,
+)
 from khoshnud.insights.models import DailyFigures, RollupState
 from khoshnud.interactions.models import Interaction
 
@@ -40,6 +49,28 @@ CASE_DIMENSIONS: dict[str, str | None] = {
     "tier": "customer__tier",
 }
 INTERACTION_DIMENSIONS: dict[str, str | None] = {"": None, "channel": "channel", "type": "type"}
+# A survey answer belongs to the channel it came by, to its case's kind and team, to the agent
+# it rates and to its customer's tier.
+ANSWER_DIMENSIONS: dict[str, str | None] = {
+    "": None,
+    "channel": "channel",
+    "kind": "case__kind",
+    "team": "case__team_id",
+    "agent": "agent_id",
+    "tier": "customer__tier",
+}
+# A verdict is its case's; a care follow-up belongs where the unhappy answer did.
+VERDICT_DIMENSIONS = {
+    name: None if f is None else f"case__{f}" for name, f in CASE_DIMENSIONS.items()
+}
+RECOVERY_DIMENSIONS: dict[str, str | None] = {
+    "": None,
+    "channel": "response__channel",
+    "kind": "response__case__kind",
+    "team": "response__case__team_id",
+    "agent": "response__agent_id",
+    "tier": "customer__tier",
+}
 # A transaction may commit a while after the row's updated_at: look back this much further.
 REFRESH_OVERLAP = dt.timedelta(minutes=10)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -79,6 +110,7 @@ def day_figures(
     now: dt.datetime | None = None,
     case_dimensions: Iterable[str] = tuple(CASE_DIMENSIONS),
     interaction_dimensions: Iterable[str] = tuple(INTERACTION_DIMENSIONS),
+    answer_dimensions: Iterable[str] = tuple(ANSWER_DIMENSIONS),
 ) -> dict[Key, dict[str, int]]:
     """Every rollup counter of the local days ``start``…``end``, straight from the raw tables
     (only the dimensions named)."""
@@ -126,7 +158,56 @@ def day_figures(
         field = INTERACTION_DIMENSIONS[dimension]
         for day, value, row in _grouped(logged, "occurred_at", field, zone, n=Count("id")):
             out[day, dimension, value]["interactions"] += row["n"]
+    _feedback_figures(out, lower, upper, zone, tuple(answer_dimensions))
     return out
+
+
+def _feedback_figures(
+    out: dict[Key, dict[str, int]],
+    lower: dt.datetime,
+    upper: dt.datetime,
+    zone: ZoneInfo,
+    dimensions: tuple[str, ...],
+) -> None:
+    """Answers by the day they were given, verdicts by the day their case was resolved, care
+    follow-ups by the day they opened (the counts of feedback.metrics)."""
+    nps, csat, ces = Q(kind=ScoreKind.NPS), Q(kind=ScoreKind.CSAT), Q(kind=ScoreKind.CES)
+    answers = SurveyResponse.objects.filter(
+        answered_at__gte=lower, answered_at__lt=upper, score__isnull=False,
+        kind__in=[ScoreKind.NPS, ScoreKind.CSAT, ScoreKind.CES],
+    )  # fmt: skip
+    verdicts = CaseVerdict.objects.filter(resolved_at__gte=lower, resolved_at__lt=upper)
+    recoveries = Recovery.objects.filter(opened_at__gte=lower, opened_at__lt=upper)
+    for dimension in dimensions:
+        for day, value, row in _grouped(
+            answers, "answered_at", ANSWER_DIMENSIONS[dimension], zone,
+            promoters=Count("id", filter=nps & Q(score__gte=PROMOTER_MIN)),
+            passives=Count("id", filter=nps & Q(score__gt=DETRACTOR_MAX, score__lt=PROMOTER_MIN)),
+            detractors=Count("id", filter=nps & Q(score__lte=DETRACTOR_MAX)),
+            csat_n=Count("id", filter=csat),
+            csat_satisfied=Count("id", filter=csat & Q(score__gte=CSAT_SATISFIED_MIN)),
+            ces_n=Count("id", filter=ces),
+            ces_total=Sum("score", filter=ces),
+        ):  # fmt: skip
+            figures = out[day, dimension, value]
+            for name in ("promoters", "passives", "detractors", "csat_n", "csat_satisfied",
+                         "ces_n", "ces_total"):  # fmt: skip
+                figures[name] += row[name] or 0
+        for day, value, row in _grouped(
+            verdicts, "resolved_at", VERDICT_DIMENSIONS[dimension], zone,
+            n=Count("id"), delighted=Count("id", filter=Q(verdict=Verdict.EXCEEDED)),
+        ):  # fmt: skip
+            figures = out[day, dimension, value]
+            figures["verdicts"] += row["n"]
+            figures["delighted"] += row["delighted"]
+        for day, value, row in _grouped(
+            recoveries, "opened_at", RECOVERY_DIMENSIONS[dimension], zone,
+            judged=Count("id", filter=Q(won_back__isnull=False)),
+            won=Count("id", filter=Q(won_back=True)),
+        ):  # fmt: skip
+            figures = out[day, dimension, value]
+            figures["recoveries_judged"] += row["judged"]
+            figures["recoveries_won"] += row["won"]
 
 
 @transaction.atomic
@@ -155,11 +236,14 @@ def rollups_rebuild(*, chunk_days: int = 31) -> dict[str, Any]:
     first = [
         Case.objects.aggregate(m=Min("opened_at"))["m"],
         Interaction.objects.aggregate(m=Min("occurred_at"))["m"],
+        SurveyResponse.objects.aggregate(m=Min("answered_at"))["m"],
+        Recovery.objects.aggregate(m=Min("opened_at"))["m"],
     ]
     last = [
         Case.objects.aggregate(m=Max("opened_at"))["m"],
         Case.objects.aggregate(m=Max("resolved_at"))["m"],
         Interaction.objects.aggregate(m=Max("occurred_at"))["m"],
+        SurveyResponse.objects.aggregate(m=Max("answered_at"))["m"],
         now,
     ]
     moments = [m for m in first if m is not None]
@@ -210,6 +294,27 @@ def rollups_refresh(*, now: dt.datetime | None = None) -> dict[str, Any]:
         .iterator(),
         zone,
     )
+    days |= _days_of(
+        SurveyResponse.objects.filter(created_at__gte=since)
+        .values_list("answered_at", flat=True)
+        .iterator(),
+        zone,
+    )
+    days |= _days_of(
+        CaseVerdict.objects.filter(decided_at__gte=since)
+        .values_list("resolved_at", flat=True)
+        .iterator(),
+        zone,
+    )
+    days |= _days_of(
+        Recovery.objects.filter(
+            Q(opened_at__gte=since) | Q(outcome_at__gte=since)
+            | Q(next_response__created_at__gte=since)
+        )
+        .values_list("opened_at", flat=True)
+        .iterator(),
+        zone,
+    )  # fmt: skip
     for day in sorted(days):
         rollups_build(day, day, now=now)
     with transaction.atomic():

@@ -19,17 +19,31 @@ from typing import Any
 import jdatetime
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from khoshnud.accounts.models import Team
 from khoshnud.calendars import Calendar
-from khoshnud.cases.metrics import case_metrics
+from khoshnud.cases.metrics import case_metrics, period_bounds
 from khoshnud.cases.models import CaseKind
 from khoshnud.customers.models import Tier
+from khoshnud.feedback.metrics import (
+    ces_value,
+    csat_value,
+    nps_value,
+    responses_in_period,
+    score_counts,
+)
+from khoshnud.feedback.models import CaseVerdict, Recovery, Verdict
 from khoshnud.inputs import InputError
 from khoshnud.insights.models import DailyFigures
-from khoshnud.insights.rollups import business_zone, day_figures
+from khoshnud.insights.rollups import (
+    ANSWER_DIMENSIONS,
+    RECOVERY_DIMENSIONS,
+    VERDICT_DIMENSIONS,
+    business_zone,
+    day_figures,
+)
 from khoshnud.interactions.models import Channel, InteractionType
 
 COUNTERS = tuple(
@@ -40,7 +54,18 @@ BREAKDOWNS = ("channel", "kind", "team", "agent", "tier", "type")
 TREND_BY = ("day", "week", "month")
 PRESETS = ("7d", "30d", "90d", "month", "last_month", "quarter")
 # The figures a dashboard shows, in order (each a number, or None when nothing was measured).
+FEEDBACK_FIGURES = (
+    "nps",
+    "nps_n",
+    "csat",
+    "csat_n",
+    "ces",
+    "ces_n",
+    "delight_rate",
+    "recovery_rate",
+)
 FIGURES = (
+    *FEEDBACK_FIGURES,
     "opened",
     "resolved",
     "first_response_minutes_mean",
@@ -152,6 +177,23 @@ def figures_of(c: Mapping[str, int]) -> dict[str, Any]:
         ),
         "resolution_judged": c.get("resolution_judged", 0),
         "interactions": c.get("interactions", 0),
+        **feedback_figures_of(c),
+    }
+
+
+def feedback_figures_of(c: Mapping[str, int]) -> dict[str, Any]:
+    """NPS, CSAT, CES by feedback.metrics' own functions; delight and recovery rates."""
+    promoters, passives = c.get("promoters", 0), c.get("passives", 0)
+    detractors = c.get("detractors", 0)
+    return {
+        "nps": nps_value(promoters, passives, detractors),
+        "nps_n": promoters + passives + detractors,
+        "csat": csat_value(c.get("csat_satisfied", 0), c.get("csat_n", 0)),
+        "csat_n": c.get("csat_n", 0),
+        "ces": ces_value(c.get("ces_total", 0), c.get("ces_n", 0)),
+        "ces_n": c.get("ces_n", 0),
+        "delight_rate": _percent(c.get("delighted", 0), c.get("verdicts", 0)),
+        "recovery_rate": _percent(c.get("recoveries_won", 0), c.get("recoveries_judged", 0)),
     }
 
 
@@ -196,6 +238,45 @@ def labels(dimension: str, values: Iterable[str]) -> dict[str, str]:
     else:
         names = {}
     return {v: str(names.get(v, v)) for v in values}
+
+
+def _without(total: Mapping[str, int], part: Mapping[str, int], metric: str) -> float | None:
+    left = {k: total.get(k, 0) - part.get(k, 0) for k in COUNTERS}
+    return feedback_figures_of(left)[metric]
+
+
+def drivers(
+    total: Mapping[str, int],
+    segments: Mapping[str, Mapping[str, Mapping[str, int]]],
+    *,
+    limit: int = 8,
+) -> dict[str, list[dict[str, Any]]]:
+    """Which segments pull NPS and CSAT down most: for each dimension value with answers,
+    the figure without that segment's answers; ``impact`` = figure − figure without it
+    (negative: the segment drags the whole down by that many points). Most negative first;
+    segments whose removal leaves no answers are left out."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    overall = feedback_figures_of(total)
+    for metric in ("nps", "csat"):
+        found = []
+        for dimension in BREAKDOWNS:
+            values = segments.get(dimension, {})
+            names = labels(dimension, values) if values else {}
+            for value, counters in values.items():
+                mine = feedback_figures_of(counters)
+                without = _without(total, counters, metric)
+                if mine[metric] is None or without is None or overall[metric] is None:
+                    continue
+                impact = round(overall[metric] - without, 1)
+                if impact < 0:
+                    found.append({
+                        "dimension": dimension, "value": value, "label": names[value],
+                        "n": mine[f"{metric}_n"], "segment": mine[metric], "without": without,
+                        "impact": impact,
+                    })  # fmt: skip
+        found.sort(key=lambda row: (row["impact"], row["dimension"], row["value"]))
+        out[metric] = found[:limit]
+    return out
 
 
 def _trend(
@@ -248,6 +329,7 @@ def _assemble(
         "trend_by": by,
         "trend": _trend(days, period, by, calendar),
         "breakdowns": breakdowns,
+        "drivers": drivers(current_sum, segments),
     }  # fmt: skip
 
 
@@ -309,8 +391,11 @@ def dashboard_raw(
     previous = period.previous()
     zone = business_zone().key
     now = now or timezone.now()
-    logged = day_figures(previous.start, end, now=now, case_dimensions=())
-    tiers = day_figures(start, end, now=now, case_dimensions=("tier",), interaction_dimensions=())
+    logged = day_figures(previous.start, end, now=now, case_dimensions=(), answer_dimensions=())
+    tiers = day_figures(
+        start, end, now=now, case_dimensions=("tier",), interaction_dimensions=(),
+        answer_dimensions=(),
+    )  # fmt: skip
 
     def interactions(side: Period, dimension: str = "", value: str = "") -> int:
         return sum(
@@ -320,10 +405,12 @@ def dashboard_raw(
 
     totals = _case_figures(case_metrics(start=start, end=end, tz=zone, now=now)[0])
     totals["interactions"] = interactions(period)
+    totals.update(feedback_figures_of(_raw_feedback(period)))
     before = _case_figures(
         case_metrics(start=previous.start, end=previous.end, tz=zone, now=now)[0]
     )
     before["interactions"] = interactions(previous)
+    before.update(feedback_figures_of(_raw_feedback(previous)))
     trend_rows = {m.group: m for m in case_metrics(start=start, end=end, by=by, tz=zone, now=now)}
     trend: dict[str, dict[str, Any]] = {}
     for day in period.each_day():
@@ -332,6 +419,10 @@ def dashboard_raw(
             trend[bucket] = {"bucket": bucket, "from": day.isoformat(),
                              **_case_figures(trend_rows.get(bucket))}  # fmt: skip
         trend[bucket]["interactions"] += interactions(Period(day, day))
+        trend[bucket]["last"] = day
+    for row in trend.values():
+        side = Period(dt.date.fromisoformat(row["from"]), row.pop("last"))
+        row.update(feedback_figures_of(_raw_feedback(side)))
     breakdowns: dict[str, list[dict[str, Any]]] = {}
     for dimension in BREAKDOWNS:
         rows: dict[str, dict[str, Any]] = {}
@@ -349,6 +440,10 @@ def dashboard_raw(
         for value, row in rows.items():
             if dimension in ("channel", "type"):
                 row["interactions"] = interactions(period, dimension, value)
+        if dimension in ANSWER_DIMENSIONS:
+            for value in _raw_feedback_values(period, dimension) | set(rows):
+                counts = _raw_feedback(period, dimension, value)
+                rows.setdefault(value, figures_of({})).update(feedback_figures_of(counts))
         names = labels(dimension, rows)
         breakdowns[dimension] = [
             {"value": value, "label": names[value], **rows[value]}
@@ -366,6 +461,50 @@ def dashboard_raw(
         "trend": list(trend.values()),
         "breakdowns": breakdowns,
     }  # fmt: skip
+
+
+def _feedback_scopes(
+    period: Period, dimension: str = "", value: str = ""
+) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
+    """The answers, verdicts and care follow-ups of a period (in a segment), unaggregated."""
+    lower, upper = period_bounds(period.start, period.end, business_zone().key)
+    scopes = [
+        responses_in_period(start=period.start, end=period.end, tz=business_zone().key),
+        CaseVerdict.objects.filter(resolved_at__gte=lower, resolved_at__lt=upper),
+        Recovery.objects.filter(opened_at__gte=lower, opened_at__lt=upper),
+    ]
+    if dimension:
+        fields = (ANSWER_DIMENSIONS[dimension], VERDICT_DIMENSIONS[dimension],
+                  RECOVERY_DIMENSIONS[dimension])  # fmt: skip
+        scopes = [
+            scope.filter(**({f"{field}__isnull": True} if value == "" else {str(field): value}))
+            for scope, field in zip(scopes, fields, strict=True)
+        ]
+    return scopes[0], scopes[1], scopes[2]
+
+
+def _raw_feedback(period: Period, dimension: str = "", value: str = "") -> dict[str, int]:
+    """The feedback counts of a period through feedback.metrics.score_counts (its one
+    definition), verdicts and follow-ups counted directly."""
+    answers, verdicts, recoveries = _feedback_scopes(period, dimension, value)
+    counts = score_counts(answers)
+    counts["verdicts"] = verdicts.count()
+    counts["delighted"] = verdicts.filter(verdict=Verdict.EXCEEDED).count()
+    counts["recoveries_judged"] = recoveries.filter(won_back__isnull=False).count()
+    counts["recoveries_won"] = recoveries.filter(won_back=True).count()
+    return counts
+
+
+def _raw_feedback_values(period: Period, dimension: str) -> set[str]:
+    answers, verdicts, recoveries = _feedback_scopes(period)
+    fields = (ANSWER_DIMENSIONS[dimension], VERDICT_DIMENSIONS[dimension],
+              RECOVERY_DIMENSIONS[dimension])  # fmt: skip
+    values: set[str] = set()
+    for scope, field in zip((answers, verdicts, recoveries), fields, strict=True):
+        assert field is not None
+        found = scope.values_list(field, flat=True).distinct().order_by()
+        values |= {"" if v is None else str(v) for v in found}
+    return values
 
 
 def dashboard_numbers(board: Mapping[str, Any]) -> dict[str, Any]:

@@ -73,7 +73,10 @@ BREAKDOWN_NAMES = {
 TREND_NAMES = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"),
                "month": gettext_lazy("Month")}  # fmt: skip
 FIGURE_NAMES = {key: title for key, title, _unit, _up in CARDS}
+FIGURE_NAMES["answers"] = gettext_lazy("Answers")
 UNITS = {key: unit for key, _title, unit, _up in CARDS}
+# The number of answers behind a score: shown beside it, not as a column of its own.
+COUNTS = frozenset({"nps_n", "csat_n", "ces_n"})
 
 
 def _language() -> str:
@@ -81,24 +84,41 @@ def _language() -> str:
 
 
 def _digits(text: str) -> str:
-    return persian_digits(text) if _language().startswith("fa") else text
+    """Persian digits and separators (٫ decimal, ٬ thousands) under fa."""
+    if not _language().startswith("fa"):
+        return text
+    return persian_digits(text.replace(",", "٬").replace(".", "٫"))
 
 
-def _number(value: Any, unit: str = "") -> str:
-    """A figure as the viewer reads it; "—" when there is nothing to measure."""
+def _number(value: Any, unit: str = "", *, signed: bool = False) -> str:
+    """A figure as the viewer reads it; "—" when there is nothing to measure. Under fa a
+    signed number is isolated left-to-right (U+2066…U+2069), so its sign stays before it."""
     if value is None:
         return "—"
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    value = abs(value)
     if unit == "min":
-        minutes = round(float(value))
-        hours, rest = divmod(minutes, 60)
+        hours, rest = divmod(round(float(value)), 60)
         text = (
             _("%(h)s h %(m)s min") % {"h": f"{hours:,}", "m": rest}
             if hours
             else _("%(m)s min") % {"m": rest}
         )
-        return _digits(text)
+        return sign + _digits(text)
     text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
-    return _digits(text + ("%" if unit == "%" else ""))
+    text = _digits(sign + text + ("%" if unit == "%" else ""))
+    if sign and _language().startswith("fa"):
+        return f"\u2066{text}\u2069"
+    return text
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    """A table cell: the figure, and for a score the number of answers behind it."""
+    text = _number(row.get(key), UNITS[key])
+    if f"{key}_n" not in COUNTS:
+        return text
+    n = row.get(f"{key}_n") or 0
+    return f"{text} ({_number(n)})" if n else text
 
 
 def _month_label(bucket: str, calendar: str) -> str:
@@ -176,11 +196,12 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         cards.append({
             "key": key, "title": title, "value": _number(totals.get(key), unit),
             "previous": _number(before.get(key), unit),
-            "delta": "" if change is None else ("+" if change > 0 else "") + _number(change, unit),
+            "delta": "" if change is None else _number(change, unit, signed=True),
             "tone": tone,
+            "n": _number(totals[f"{key}_n"]) if totals.get(f"{key}_n") else "",
             "url": f"{rows_url}?{_query(period, figure=key)}" if key in DRILL_FIGURES else "",
         })  # fmt: skip
-    columns = [key for key in FIGURES]
+    columns = [key for key in FIGURES if key not in COUNTS]
     tables = []
     for dimension in BREAKDOWNS:
         rows = []
@@ -193,7 +214,7 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
                     link = f"{rows_url}?" + _query(
                         period, figure=key, dimension=dimension, value=row["value"]
                     )
-                cells.append({"text": _number(row.get(key), unit), "url": link})
+                cells.append({"text": _cell(row, key), "url": link})
             rows.append({"label": row["label"] or _("(none)"), "cells": cells})
         tables.append({
             "dimension": dimension, "title": BREAKDOWN_NAMES[dimension], "rows": rows,
@@ -205,8 +226,8 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         "rtl": _language().startswith("fa"),
         "locale": {"fa": "fa-IR", "zh-hans": "zh-CN"}.get(_language(), "en-US"),
         "labels": labels,
-        "series": {key: [row[key] for row in trend] for key in FIGURES},
-        "names": {key: str(FIGURE_NAMES[key]) for key in FIGURES},
+        "series": {key: [row[key] for row in trend] for key in columns},
+        "names": {key: str(FIGURE_NAMES[key]) for key in columns},
         "channels": {
             "labels": [row["label"] for row in board["breakdowns"]["channel"]],
             "opened": [row["opened"] for row in board["breakdowns"]["channel"]],
@@ -226,13 +247,28 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         "headers": [FIGURE_NAMES[key] for key in columns],
         "tables": tables,
         "trend_rows": [
-            {"label": label, "cells": [_number(row[k], UNITS[k]) for k in columns]}
+            {"label": label, "cells": [_cell(row, k) for k in columns]}
             for label, row in zip(labels, trend, strict=True)
         ],
         "chart": chart,
         "errors": errors,
         "totals_csv": reverse("insights:export") + "?" + _query(period, table="totals"),
     }  # fmt: skip
+    context["drivers"] = [
+        {
+            "metric": metric, "title": title,
+            "rows": [
+                {"segment": f"{BREAKDOWN_NAMES[row['dimension']]}: {row['label'] or _('(none)')}",
+                 "n": _number(row["n"]), "value": _number(row["segment"], UNITS[metric]),
+                 "without": _number(row["without"], UNITS[metric]),
+                 "impact": _number(row["impact"], signed=True),
+                 "url": f"{rows_url}?" + _query(period, figure=metric,
+                                                dimension=row["dimension"], value=row["value"])}
+                for row in board["drivers"][metric]
+            ],
+        }
+        for metric, title in (("nps", _("NPS")), ("csat", _("CSAT")))
+    ]  # fmt: skip
     return render(request, "insights/dashboard.html", context, status=400 if errors else 200)
 
 
@@ -262,6 +298,7 @@ def insights_rows(request: HttpRequest) -> HttpResponse:
         "dimension": dimension,
         "value": value,
         "interactions": figure == "interactions",
+        "answers": figure in ("answers", "nps", "csat", "ces"),
         "errors": errors,
         "back": reverse("insights:dashboard") + "?" + _query(period),
     }

@@ -350,7 +350,9 @@ def _change(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
             reply = case_reply(
                 case=case, text=post.get("text", ""), actor=request.user, template=template
             )
-            done = _("Reply queued for %(address)s.") % {"address": reply.address}
+            # A messaging address is "<account id>:<chat>": the person reads the chat.
+            shown = reply.address.partition(":")[2] if reply.channel in MESSAGING_CHANNELS else ""
+            done = _("Reply queued for %(address)s.") % {"address": shown or reply.address}
         else:  # "note"
             services.case_note_add(case_id=case.pk, text=post.get("text", ""), actor=request.user)
             done = _("Note added.")

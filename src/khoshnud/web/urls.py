@@ -1,6 +1,6 @@
 from django.urls import path
 
-from khoshnud.web import agents, case_rules, cases, notifications, views
+from khoshnud.web import agents, case_rules, cases, merge, notifications, views
 
 app_name = "web"
 
@@ -17,6 +17,8 @@ urlpatterns = [
         views.analysis_correct,
         name="analysis_correct",
     ),
+    # Linking two customers by hand (web/merge.py).
+    path("customers/<int:customer_id>/merge/", merge.customer_merge_view, name="customer_merge"),
     # The agents' inbox and the case page (web/cases.py).
     path("cases/", cases.case_inbox, name="case_inbox"),
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),

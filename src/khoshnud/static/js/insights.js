@@ -69,7 +69,8 @@
       ["#0f766e", "#7c3aed"], function (o) { o.scales.y.max = 100; });
     line("chart-times", ["first_response_minutes_mean", "resolution_minutes_mean"],
       ["#2563eb", "#b42318"]);
-    if (data.series.nps) line("chart-feedback", ["nps", "csat"], ["#0f766e", "#f59e0b"]);
+    line("chart-feedback", ["nps", "csat"], ["#7c3aed", "#f59e0b"],
+      function (o) { o.scales.y.beginAtZero = false; o.scales.y.suggestedMin = 0; o.scales.y.max = 100; });
 
     var channels = document.getElementById("chart-channels");
     if (channels) {
