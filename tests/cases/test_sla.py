@@ -139,6 +139,12 @@ def test_breach_exactly_at_the_boundary_then_once(shop: Shop) -> None:
     assert case.priority == "urgent"
     assert Notification.objects.order_by("id").last().visible_from == at("12-05 10:00:01")  # type: ignore[union-attr]
     assert breach_scan(now=at("12-09 10:00")).breaches == 0  # urgent stays; nothing twice
+    # The history names the missed targets in the reader's language.
+    fa = Client(HTTP_ACCEPT_LANGUAGE="fa")
+    fa.force_login(lead)
+    history = fa.get(f"/cases/{case.pk}/").content.decode().split('id="history-h"')[1]
+    assert "تعهدی را از دست داد" in history and "(پاسخ نخست)" in history
+    assert "(حل‌شدن)" in history
 
 
 def test_a_team_without_a_lead_tells_the_managers(shop: Shop) -> None:

@@ -315,8 +315,9 @@ def _run_unassigned(rule: CaseRule, now: dt.datetime, schedules: Schedules, out:
             notes = notifications_for_leads(
                 cases=[locked],
                 action=events.CASE_ESCALATED,
-                data={locked.pk: {"minutes": minutes, "priority": locked.priority,
-                                  "subject": locked.subject[:80]}},
+                # No copy of the subject: it may quote the customer, and an erasure blanks
+                # it on the case only (the page shows the case's own).
+                data={locked.pk: {"minutes": minutes, "priority": locked.priority}},
                 now=now,
                 schedules=schedules,
             )  # fmt: skip

@@ -26,7 +26,15 @@ from khoshnud.accounts.models import Role, Scope, Team
 from khoshnud.accounts.selectors import user_has_role
 from khoshnud.cases import services
 from khoshnud.cases.access import access_case, cases_visible_to
-from khoshnud.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, CaseStatus, Priority
+from khoshnud.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseStatus,
+    Priority,
+    Target,
+)
 from khoshnud.cases.replies import CaseClosed, case_reply
 from khoshnud.cases.routing import agent_available
 from khoshnud.cases.selectors import (
@@ -50,6 +58,7 @@ from khoshnud.interactions.models import Channel
 from khoshnud.interactions.selectors import customer_timeline_page
 from khoshnud.interactions.timeline import timeline_items
 from khoshnud.language.models import Need, Sentiment
+from khoshnud.web.templatetags.khoshnud_dates import knum
 
 CASES_PER_PAGE = 25
 RECENT_INTERACTIONS = 5
@@ -240,6 +249,19 @@ def _reason(reason: str, known: dict[str, str]) -> str:
     return known.get(reason, reason)
 
 
+def _sla_reason(event: CaseEvent) -> str:
+    """Which targets a breach missed; how long an escalated case waited (docs/sla.md)."""
+    if event.action == events.CASE_BREACHED:
+        targets = [str(Target(t).label) for t in event.changes.get("targets", [])
+                   if t in Target.values]  # fmt: skip
+        return _(", ").join(targets)
+    if event.action == events.CASE_ESCALATED and "minutes" in event.changes:
+        return _("unassigned for %(minutes)s minutes") % {
+            "minutes": knum(str(event.changes["minutes"]))
+        }
+    return ""
+
+
 def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
     """The case's history worded for the viewer: who, what, from → to (stored codes named)."""
     actions = _action_names()
@@ -273,7 +295,7 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
             "changes": changes,
             "reason": _routing_reason(event.changes["routing"])
             if event.action == events.CASE_ROUTED and isinstance(event.changes.get("routing"), dict)
-            else _reason(event.reason, reasons),
+            else _sla_reason(event) or _reason(event.reason, reasons),
         })  # fmt: skip
     return rows
 
