@@ -146,7 +146,13 @@ def test_erasure_blanks_text_and_is_audited(make_staff) -> None:  # type: ignore
     assert log.data == {
         "count": 1,
         "reason": "GDPR request",
-        "erased": {"interactions": 1, "analyses": 0, "cases": 0},
+        "erased": {
+            "interactions": 1,
+            "analyses": 0,
+            "cases": 0,
+            "survey answers": 0,
+            "care follow-ups": 0,
+        },
     }
 
 
