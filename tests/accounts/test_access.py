@@ -83,6 +83,15 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
     ("put", "/api/v1/service-levels"): (Role.MANAGER, WRITE, 200),
     ("post", "/api/v1/agents/me/availability"): (Role.AGENT, WRITE, 200),
+    # Feedback: metrics and invitations for every agent; surveys are created and ratings
+    # read by managers; a delight action is on a case (the world's is the support team's).
+    ("get", "/api/v1/metrics"): (Role.AGENT, READ, 200),
+    ("get", "/api/v1/surveys"): (Role.AGENT, READ, 200),
+    ("post", "/api/v1/surveys"): (Role.MANAGER, WRITE, 201),
+    ("post", "/api/v1/surveys/{survey_id}/invitations"): (Role.AGENT, WRITE, 201),
+    ("get", "/api/v1/agent-ratings"): (Role.MANAGER, READ, 200),
+    ("post", "/api/v1/recoveries/{recovery_id}/outcome"): (Role.AGENT, WRITE, 200),
+    ("post", "/api/v1/cases/{case_id}/delight"): (Role.MANAGER, WRITE, 201),
 }
 
 # URL name → (method, role, scope, expected success status); the staff web UI.
@@ -110,6 +119,7 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "channels:account_list": ("get", Role.ADMIN, READ, 200),
     "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
     "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
+    "feedback:agent_ratings": ("get", Role.MANAGER, READ, 200),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -123,6 +133,8 @@ PUBLIC: dict[str, tuple[str, int]] = {
     # A provider's webhook: no session, no token, its signature authenticates (a Telegram
     # account's takes no GET: 403 for everyone).
     "channels:webhook": ("get", 403),
+    # The survey page: its single-use link is the key, no login.
+    "feedback:survey_page": ("get", 200),
 }
 
 
@@ -168,7 +180,11 @@ def world(db: Any) -> dict[str, Any]:
         username="routed", password="Caller-pass-2026", role="agent", teams=["support"]
     )
     account = account_create(provider="telegram", name="Shop bot", credentials=TELEGRAM)
+    survey, invited, recovery = _feedback_world(sara.pk, other.pk)
     return {
+        "survey_id": survey,
+        "survey_path": invited,
+        "recovery_id": recovery,
         "agent_id": routed.pk,
         "account_id": account.pk,
         "account_slug": account.slug,
@@ -177,6 +193,24 @@ def world(db: Any) -> dict[str, Any]:
         "interaction_id": interaction_id,
         "case_id": case.pk,
     }
+
+
+def _feedback_world(customer_id: int, other_id: int) -> tuple[int, str, int]:
+    """A survey, an invitation of the other customer (its link's path), a care follow-up."""
+    from django.utils import timezone
+
+    from khoshnud.feedback.invitations import invitation_create
+    from khoshnud.feedback.models import Recovery, SurveyResponse
+    from khoshnud.feedback.surveys import survey_create
+
+    survey = survey_create(name="CSAT", questions=[{"kind": "csat", "texts": {"en": "Happy?"}}])
+    invited = invitation_create(survey_id=survey.pk, customer_id=other_id, send=False)
+    answer = SurveyResponse.objects.create(kind="csat", score=1, customer_id=customer_id,
+                                           channel="email", answered_at=timezone.now(),
+                                           source="api")  # fmt: skip
+    recovery = Recovery.objects.create(response=answer, customer_id=customer_id,
+                                       opened_at=timezone.now())  # fmt: skip
+    return survey.pk, invited.url, recovery.pk
 
 
 def _client(caller: Caller) -> Client:
@@ -247,6 +281,10 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
             "time_zone": "Asia/Shanghai",
             "hours": [{"weekday": d, "start": "09:00", "end": "18:00"} for d in range(5)],
         },
+        "/api/v1/surveys": {"name": "NPS", "questions": [{"kind": "nps", "texts": {"en": "?"}}]},
+        "/api/v1/surveys/{survey_id}/invitations": {"customer_id": w["customer_id"]},
+        "/api/v1/recoveries/{recovery_id}/outcome": {"outcome": "resolved"},
+        "/api/v1/cases/{case_id}/delight": {"note": "a bag of beans"},
         "/api/v1/service-levels": {
             "kind": "care",
             "tier": "key",
@@ -305,6 +343,7 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "channels:account_list": "/channels/accounts/",
         "channels:account_add": "/channels/accounts/add/",
         "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
+        "feedback:agent_ratings": "/feedback/agents/",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",
@@ -347,6 +386,7 @@ def test_public_pages_open_for_everyone(world: dict[str, Any], caller: Caller, n
         "api:openapi-view": "/api/docs",
         "api:api-root": "/api/",
         "channels:webhook": f"/hooks/{world['account_slug']}",
+        "feedback:survey_page": world["survey_path"],
     }[name]
     client = _client(caller)
     response = client.post(url, {"language": "fa"}) if method == "post" else client.get(url)
