@@ -120,6 +120,9 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
     "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
     "feedback:agent_ratings": ("get", Role.MANAGER, READ, 200),
+    # The case page's feedback panel: on the world's support case, managers only here.
+    "feedback:case_delight": ("post", Role.MANAGER, WRITE, 302),
+    "feedback:recovery_outcome": ("post", Role.MANAGER, WRITE, 302),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -180,7 +183,7 @@ def world(db: Any) -> dict[str, Any]:
         username="routed", password="Caller-pass-2026", role="agent", teams=["support"]
     )
     account = account_create(provider="telegram", name="Shop bot", credentials=TELEGRAM)
-    survey, invited, recovery = _feedback_world(sara.pk, other.pk)
+    survey, invited, recovery = _feedback_world(sara.pk, other.pk, case.pk)
     return {
         "survey_id": survey,
         "survey_path": invited,
@@ -195,7 +198,7 @@ def world(db: Any) -> dict[str, Any]:
     }
 
 
-def _feedback_world(customer_id: int, other_id: int) -> tuple[int, str, int]:
+def _feedback_world(customer_id: int, other_id: int, case_id: int) -> tuple[int, str, int]:
     """A survey, an invitation of the other customer (its link's path), a care follow-up."""
     from django.utils import timezone
 
@@ -209,7 +212,7 @@ def _feedback_world(customer_id: int, other_id: int) -> tuple[int, str, int]:
                                            channel="email", answered_at=timezone.now(),
                                            source="api")  # fmt: skip
     recovery = Recovery.objects.create(response=answer, customer_id=customer_id,
-                                       opened_at=timezone.now())  # fmt: skip
+                                       case_id=case_id, opened_at=timezone.now())  # fmt: skip
     return survey.pk, invited.url, recovery.pk
 
 
@@ -344,6 +347,8 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "channels:account_add": "/channels/accounts/add/",
         "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
         "feedback:agent_ratings": "/feedback/agents/",
+        "feedback:case_delight": f"/feedback/cases/{world['case_id']}/delight/",
+        "feedback:recovery_outcome": f"/feedback/recoveries/{world['recovery_id']}/outcome/",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",

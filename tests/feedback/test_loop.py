@@ -299,3 +299,39 @@ def test_ratings_page_for_managers_in_persian(make_staff: Any) -> None:
     assert any(month in html for month in ("آذر", "دی", "آبان"))
     assert html.count("<li><strong><bdi>steady</bdi>") == 1
     assert client.get("/feedback/agents/?month=x").status_code == 200  # the current month
+
+
+def test_case_page_feedback_panel(shop: Shop, django_capture_on_commit_callbacks: Any) -> None:  # noqa: F811
+    from django.test import Client
+
+    client = shop.client(shop.manager)
+    _answer(client, 1, "nps", 2, "ali@example.com", timezone.now() - dt.timedelta(hours=1))
+    recovery = Recovery.objects.get()
+    assert recovery.case is not None
+    browser = Client()
+    browser.force_login(shop.manager)
+    page = browser.get(f"/cases/{recovery.case_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert "Care follow-up" in html and "answer 1" in html and "Save outcome" in html
+    saved = browser.post(
+        f"/feedback/recoveries/{recovery.pk}/outcome/",
+        {"outcome": "compensated", "note": "<b>refund</b>"},
+    )
+    assert saved.status_code == 302 and saved["Location"].endswith("#feedback-h")
+    recovery.refresh_from_db()
+    assert (recovery.outcome, recovery.outcome_note) == ("compensated", "<b>refund</b>")
+    page = browser.get(f"/cases/{recovery.case_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "&lt;b&gt;refund&lt;/b&gt;" in page and "<b>refund</b>" not in page
+    bad = browser.post(f"/feedback/recoveries/{recovery.pk}/outcome/", {"outcome": "lost"})
+    assert bad.status_code == 302
+    recovery.refresh_from_db()
+    assert recovery.outcome == "compensated"  # unchanged
+    # A delight action on a resolved case lifts it to "exceeded".
+    case = _resolved_case(shop, django_capture_on_commit_callbacks)
+    assert (
+        browser.post(f"/feedback/cases/{case.pk}/delight/", {"note": "a bag of beans"}).status_code
+        == 302
+    )
+    assert CaseVerdict.objects.get(case=case).verdict == "exceeded"
+    page = browser.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert "فراتر از انتظار" in page and "a bag of beans" in page
