@@ -60,7 +60,9 @@ INSTALLED_APPS = [
     "khoshnud.cases",
     "khoshnud.channels",
     "khoshnud.feedback",
+    "khoshnud.engagement",
     "khoshnud.ops",
+    "khoshnud.insights",
     "khoshnud.web",
 ]
 
@@ -344,3 +346,18 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Outreach (docs/engagement.md). SMS goes through SMS.ir's REST API (POST /v1/send/bulk,
+# https://app.sms.ir/developer/help); the base URL is a setting so tests use a local server.
+KHOSHNUD_OUTBOUND_ADAPTERS["sms"] = "khoshnud.channels.sms.SmsIrAdapter"
+SMS_IR_API_BASE = os.environ.get("SMS_IR_API_BASE", "https://api.sms.ir/v1")
+SMS_IR_API_KEY = os.environ.get("SMS_IR_API_KEY", "")
+SMS_IR_LINE_NUMBER = os.environ.get("SMS_IR_LINE_NUMBER", "")
+KHOSHNUD_INTERACTION_PIPELINE += [
+    "khoshnud.engagement.services.opt_outs_from_replies",  # a STOP reply withdraws consent
+    "khoshnud.engagement.services.triggers_from_notifications",  # "notification" events
+]
+# A pass sends at most this many messages per batch (one SMTP connection per batch).
+KHOSHNUD_ENGAGEMENT_BATCH = int(_env_number("KHOSHNUD_ENGAGEMENT_BATCH", "200", int, 1))
+KHOSHNUD_ENGAGEMENT_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_ENGAGEMENT_MAX_ATTEMPTS", "5", int, 1))
+KHOSHNUD_ENGAGEMENT_RETRY_SECONDS = _env_number("KHOSHNUD_ENGAGEMENT_RETRY_SECONDS", "60", float, 0)

@@ -152,6 +152,7 @@ def test_erasure_blanks_text_and_is_audited(make_staff) -> None:  # type: ignore
             "cases": 0,
             "survey answers": 0,
             "care follow-ups": 0,
+            "outreach_sends": 0,
         },
     }
 

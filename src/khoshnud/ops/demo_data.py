@@ -24,6 +24,7 @@ from khoshnud.cases.assignment import agent_profile_update
 from khoshnud.commerce.models import Order, OrderLine, Product
 from khoshnud.customers.models import Customer, Locale
 from khoshnud.customers.services import consent_record, customer_create
+from khoshnud.engagement.services import rule_create
 from khoshnud.interactions.models import Interaction
 from khoshnud.interactions.services import events_ingest
 from khoshnud.ops.demo_content import (
@@ -452,3 +453,77 @@ def _event(
 
 
 __all__ = ["Locale", "build_demo", "demo_exists", "demo_service_catalog"]
+
+
+# Outreach (docs/engagement.md): a birthday rule and customers whose birthdays are tomorrow
+# (greeted today, one day ahead) and the day after (greeted tomorrow), in three calendars.
+DEMO_BIRTHDAYS = [
+    ("نگار", "رضایی", "fa", "Asia/Tehran", Calendar.JALALI, 1),
+    ("Lei", "Zhang", "zh-hans", "Asia/Shanghai", Calendar.CHINESE, 1),
+    ("Emma", "Wilson", "en", "Europe/London", Calendar.GREGORIAN, 1),
+    ("مهسا", "کاظمی", "fa", "Asia/Tehran", Calendar.JALALI, 2),
+    ("静", "李", "zh-hans", "Asia/Shanghai", Calendar.CHINESE, 2),
+]
+
+
+def demo_outreach(*, today: dt.date) -> int:
+    """The demo's birthday rule (one day ahead, 09:00–20:00 in the customer's time, email
+    then SMS) and five customers with birthdays tomorrow and the day after."""
+    rule_create(
+        data={
+            "name": "Birthday greeting",
+            "kind": "occasion",
+            "occasion": "birthday",
+            "lead_days": 1,
+            "channels": ["email", "sms"],
+            "send_window": ["09:00", "20:00"],
+            "quiet_hours": ["13:00", "14:00"],
+            "offer_code": "BDAY-15",
+            "products": "Espresso beans (dark roast)",
+            "templates": {
+                "fa": {
+                    "subject": "{{ first_name }} عزیز، تولدت پیشاپیش مبارک!",
+                    "body": "سلام {{ first_name }} عزیز،\n\nفردا {{ occasion_date }} روز "
+                    "تولد شماست. با کد {{ offer_code }} یک هدیه از ما بگیرید: {{ products }}.",
+                },
+                "zh-hans": {
+                    "subject": "{{ first_name }}，提前祝您生日快乐！",
+                    "body": "{{ first_name }}您好：\n\n明天（{{ occasion_date }}）是您的生日。"
+                    "凭优惠码 {{ offer_code }} 领取我们的礼物：{{ products }}。",
+                },
+                "en": {
+                    "subject": "Happy birthday for tomorrow, {{ first_name }}!",
+                    "body": "Hello {{ first_name }},\n\nTomorrow ({{ occasion_date }}) is your "
+                    "birthday. Use {{ offer_code }} for a gift from us: {{ products }}.",
+                },
+            },
+        }
+    )
+    for n, (first, last, locale, zone, calendar, ahead) in enumerate(DEMO_BIRTHDAYS):
+        day = from_gregorian(today + dt.timedelta(days=ahead), calendar)
+        # Without a year (a lunar leap month needs its year to be checked).
+        date = f"{day.month:02d}-{day.day:02d}"
+        if day.leap_month:
+            date = f"{day.year}-{date}"
+        customer_create(
+            data={
+                "first_name": first,
+                "last_name": last,
+                "locale": locale,
+                "time_zone": zone,
+                "calendar": Calendar.GREGORIAN if calendar == Calendar.CHINESE else calendar,
+                "identities": {"email": f"birthday{n + 1}@example.com"},
+                "personal_dates": [
+                    {
+                        "kind": "birthday",
+                        "calendar": calendar,
+                        "date": date,
+                        "leap_month": day.leap_month,
+                    }
+                ],
+                "consents": [
+                    {"channel": "email", "granted": True, "method": CONSENT_METHODS[locale[:2]][0]}
+                ],
+            }
+        )
+    return len(DEMO_BIRTHDAYS)
