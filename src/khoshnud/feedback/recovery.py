@@ -11,6 +11,7 @@ they arrive (an imported history) open no follow-up: the moment to call has pass
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from khoshnud.feedback.models import Recovery, RecoveryOutcome, ScoreKind, Surve
 from khoshnud.inputs import InputError, clean_str
 from khoshnud.interactions.models import Channel
 
+logger = logging.getLogger(__name__)
 UNHAPPY_MAX: dict[str, int] = {ScoreKind.NPS: 6, ScoreKind.CSAT: 2}
 
 
@@ -65,7 +67,11 @@ def recoveries_after_answers(
                 recovery.save(update_fields=["next_response", "won_back"])
         low = next((a for a in answers if unhappy(a.kind, a.score)), None)
         if low is not None and low.answered_at >= now - _window():
-            opened.append(_open(low, now))
+            try:
+                with transaction.atomic():  # a savepoint: the answer is kept either way
+                    opened.append(_open(low, now))
+            except InputError as exc:
+                logger.warning("no care follow-up for answer %s: %s", low.pk, exc)
     return opened
 
 
