@@ -51,13 +51,19 @@ def recoveries_after_answers(
     for r in sorted(scored, key=lambda r: (r.answered_at, r.pk or 0)):
         by_customer.setdefault(r.customer_id, []).append(r)
     opened: list[Recovery] = []
-    for customer_id, answers in by_customer.items():
-        pending = list(
-            Recovery.objects.select_for_update()
-            .filter(customer_id=customer_id, won_back__isnull=True)
+    # One query for the batch (an import of a thousand answers asks once, not per customer).
+    pending_of: dict[int, list[Recovery]] = {}
+    if by_customer:
+        rows = (
+            Recovery.objects.select_for_update(of=("self",))
+            .filter(customer_id__in=list(by_customer), won_back__isnull=True)
             .select_related("response")
+            .order_by("pk")
         )
-        for recovery in pending:
+        for row in rows:
+            pending_of.setdefault(row.customer_id, []).append(row)
+    for customer_id, answers in by_customer.items():
+        for recovery in pending_of.get(customer_id, []):
             later = [a for a in answers if a.answered_at > recovery.response.answered_at]
             if later:
                 # The most telling answer of the submission: an unhappy one, if any.
