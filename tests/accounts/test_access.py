@@ -101,6 +101,14 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/engagement/upcoming"): (Role.AGENT, READ, 200),
     ("post", "/api/v1/engagement/trigger"): (Role.AGENT, WRITE, 201),
     ("get", "/api/v1/engagement/rules/{rule_id}/preview/{customer_id}"): (Role.AGENT, READ, 200),
+    # Feedback: invitations for every agent; surveys are created and ratings read by
+    # managers; a delight action is on a case (the world's is the support team's).
+    ("get", "/api/v1/surveys"): (Role.AGENT, READ, 200),
+    ("post", "/api/v1/surveys"): (Role.MANAGER, WRITE, 201),
+    ("post", "/api/v1/surveys/{survey_id}/invitations"): (Role.AGENT, WRITE, 201),
+    ("get", "/api/v1/agent-ratings"): (Role.MANAGER, READ, 200),
+    ("post", "/api/v1/recoveries/{recovery_id}/outcome"): (Role.AGENT, WRITE, 200),
+    ("post", "/api/v1/cases/{case_id}/delight"): (Role.MANAGER, WRITE, 201),
 }
 
 # URL name → (method, role, scope, expected success status); the staff web UI.
@@ -149,6 +157,10 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "engagement:rule_edit": ("get", Role.AGENT, READ, 200),
     "engagement:rule_new": ("post", Role.MANAGER, WRITE, 400),
     "engagement:rule_activate": ("post", Role.MANAGER, WRITE, 302),
+    "feedback:agent_ratings": ("get", Role.MANAGER, READ, 200),
+    # The case page's feedback panel: on the world's support case, managers only here.
+    "feedback:case_delight": ("post", Role.MANAGER, WRITE, 302),
+    "feedback:recovery_outcome": ("post", Role.MANAGER, WRITE, 302),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -164,6 +176,8 @@ PUBLIC: dict[str, tuple[str, int]] = {
     "channels:webhook": ("get", 403),
     # An outreach email's opt-out link: its signed token is the key (a forged one: 404).
     "engagement:unsubscribe": ("get", 404),
+    # The survey page: its single-use link is the key, no login.
+    "feedback:survey_page": ("get", 200),
 }
 
 
@@ -209,7 +223,11 @@ def world(db: Any) -> dict[str, Any]:
         username="routed", password="Caller-pass-2026", role="agent", teams=["support"]
     )
     account = account_create(provider="telegram", name="Shop bot", credentials=TELEGRAM)
+    survey, invited, recovery = _feedback_world(sara.pk, other.pk, case.pk)
     return {
+        "survey_id": survey,
+        "survey_path": invited,
+        "recovery_id": recovery,
         "agent_id": routed.pk,
         "account_id": account.pk,
         "account_slug": account.slug,
@@ -220,6 +238,24 @@ def world(db: Any) -> dict[str, Any]:
         "rule_id": rule_create(data=rule_data()).pk,
         "rule_kind": "follow_up_complaint",
     }
+
+
+def _feedback_world(customer_id: int, other_id: int, case_id: int) -> tuple[int, str, int]:
+    """A survey, an invitation of the other customer (its link's path), a care follow-up."""
+    from django.utils import timezone
+
+    from khoshnud.feedback.invitations import invitation_create
+    from khoshnud.feedback.models import Recovery, SurveyResponse
+    from khoshnud.feedback.surveys import survey_create
+
+    survey = survey_create(name="CSAT", questions=[{"kind": "csat", "texts": {"en": "Happy?"}}])
+    invited = invitation_create(survey_id=survey.pk, customer_id=other_id, send=False)
+    answer = SurveyResponse.objects.create(kind="csat", score=1, customer_id=customer_id,
+                                           channel="email", answered_at=timezone.now(),
+                                           source="api")  # fmt: skip
+    recovery = Recovery.objects.create(response=answer, customer_id=customer_id,
+                                       case_id=case_id, opened_at=timezone.now())  # fmt: skip
+    return survey.pk, invited.url, recovery.pk
 
 
 def _client(caller: Caller) -> Client:
@@ -299,6 +335,10 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
             "time_zone": "Asia/Shanghai",
             "hours": [{"weekday": d, "start": "09:00", "end": "18:00"} for d in range(5)],
         },
+        "/api/v1/surveys": {"name": "NPS", "questions": [{"kind": "nps", "texts": {"en": "?"}}]},
+        "/api/v1/surveys/{survey_id}/invitations": {"customer_id": w["customer_id"]},
+        "/api/v1/recoveries/{recovery_id}/outcome": {"outcome": "resolved"},
+        "/api/v1/cases/{case_id}/delight": {"note": "a bag of beans"},
         "/api/v1/service-levels": {
             "kind": "care",
             "tier": "key",
@@ -373,6 +413,9 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "engagement:rule_edit": f"/outreach/rules/{world['rule_id']}/",
         "engagement:rule_new": "/outreach/rules/new/",
         "engagement:rule_activate": f"/outreach/rules/{world['rule_id']}/active/",
+        "feedback:agent_ratings": "/feedback/agents/",
+        "feedback:case_delight": f"/feedback/cases/{world['case_id']}/delight/",
+        "feedback:recovery_outcome": f"/feedback/recoveries/{world['recovery_id']}/outcome/",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",
@@ -416,6 +459,7 @@ def test_public_pages_open_for_everyone(world: dict[str, Any], caller: Caller, n
         "api:api-root": "/api/",
         "channels:webhook": f"/hooks/{world['account_slug']}",
         "engagement:unsubscribe": "/outreach/u/forged/",
+        "feedback:survey_page": world["survey_path"],
     }[name]
     client = _client(caller)
     response = client.post(url, {"language": "fa"}) if method == "post" else client.get(url)

@@ -223,3 +223,24 @@ def test_page_is_rate_limited(customer, nps_survey) -> None:  # type: ignore[no-
     codes = [browser.get(invited.url).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert browser.get("/s/1.guess/").status_code == 429
+
+
+def test_a_comment_is_classified_like_any_message(  # type: ignore[no-untyped-def]
+    customer, nps_survey, django_capture_on_commit_callbacks
+) -> None:
+    from khoshnud.language.models import MessageAnalysis
+
+    invited = invitation_create(survey_id=nps_survey.pk, customer_id=customer.pk, send=False)
+    [nps_q, _csat] = list(nps_survey.questions.all())
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(
+            invited.url,
+            {
+                "action": "final",
+                f"q{nps_q.pk}": "2",
+                f"c{nps_q.pk}": "سفارشم خراب رسید، خیلی ناراحتم",
+            },
+        )
+    answer = Interaction.objects.get(type=InteractionType.SURVEY_ANSWER)
+    analysis = MessageAnalysis.objects.get(interaction_id=answer.pk)
+    assert analysis.language == "fa" and analysis.sentiment == "negative"

@@ -23,7 +23,13 @@ from khoshnud.feedback.models import (
     SurveyResponse,
     Trigger,
 )
-from khoshnud.feedback.ratings import agent_csat_ratings, leaderboard, recognition, smoothed
+from khoshnud.feedback.ratings import (
+    agent_csat_ratings,
+    leaderboard,
+    month_bounds,
+    recognition,
+    smoothed,
+)
 from khoshnud.feedback.recovery import recovery_metrics
 from khoshnud.feedback.surveys import survey_create
 from khoshnud.feedback.triggers import triggers_sweep
@@ -227,7 +233,8 @@ def test_one_five_does_not_beat_fifty_four_point_eights(make_staff: Any) -> None
     # The recognition list needs 10 ratings in the month: lucky is not on it.
     when = timezone.now() - dt.timedelta(days=1)
     local = when.astimezone(timezone.get_current_timezone())
-    assert [a.agent_id for a in recognition(year=local.year, month=local.month)] == [steady.pk]
+    start, end = month_bounds(local.year, local.month)
+    assert [a.agent_id for a in recognition(start=start, end=end)] == [steady.pk]
 
 
 def test_agent_ratings_api_is_for_managers(api_client: Any) -> None:
@@ -265,3 +272,66 @@ def test_purchase_and_periodic_triggers(shop: Shop) -> None:  # noqa: F811
     assert (count.invited, count.refused) == (1, 1)
     assert Invitation.objects.filter(customer=dara, reason="periodic").exists()
     assert after_purchase.invitations.count() == 1
+
+
+def test_month_bounds_in_both_calendars() -> None:
+    # Azar 1405 runs from 22 November to 21 December 2026 (30 days); December 2026 has 31.
+    assert month_bounds(1405, 9, "jalali") == (dt.date(2026, 11, 22), dt.date(2026, 12, 21))
+    assert month_bounds(1405, 12, "jalali")[1] == dt.date(2027, 3, 20)  # Esfand, to Nowruz
+    assert month_bounds(2026, 12) == (dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+
+
+def test_ratings_page_for_managers_in_persian(make_staff: Any) -> None:
+    from django.test import Client
+
+    steady = make_staff("steady")
+    _ratings(steady, [5] * 8 + [4] * 2, 0)  # 10 ratings: on the recognition list
+    manager, agent = make_staff("boss", "manager"), make_staff("nasrin")
+    client = Client()
+    client.force_login(agent)
+    assert client.get("/feedback/agents/").status_code == 403
+    client.force_login(manager)
+    page = client.get("/feedback/agents/", HTTP_ACCEPT_LANGUAGE="fa")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'dir="rtl"' in html
+    # (5 × 3 + 48) / (5 + 10) = 4.2, in Persian digits; the month in the Jalali calendar.
+    assert "۴٫۲۰" in html or "۴.۲۰" in html
+    assert any(month in html for month in ("آذر", "دی", "آبان"))
+    assert html.count("<li><strong><bdi>steady</bdi>") == 1
+    assert client.get("/feedback/agents/?month=x").status_code == 200  # the current month
+
+
+def test_case_page_feedback_panel(shop: Shop, django_capture_on_commit_callbacks: Any) -> None:  # noqa: F811
+    from django.test import Client
+
+    client = shop.client(shop.manager)
+    _answer(client, 1, "nps", 2, "ali@example.com", timezone.now() - dt.timedelta(hours=1))
+    recovery = Recovery.objects.get()
+    assert recovery.case is not None
+    browser = Client()
+    browser.force_login(shop.manager)
+    page = browser.get(f"/cases/{recovery.case_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert "Care follow-up" in html and "answer 1" in html and "Save outcome" in html
+    saved = browser.post(
+        f"/feedback/recoveries/{recovery.pk}/outcome/",
+        {"outcome": "compensated", "note": "<b>refund</b>"},
+    )
+    assert saved.status_code == 302 and saved["Location"].endswith("#feedback-h")
+    recovery.refresh_from_db()
+    assert (recovery.outcome, recovery.outcome_note) == ("compensated", "<b>refund</b>")
+    page = browser.get(f"/cases/{recovery.case_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "&lt;b&gt;refund&lt;/b&gt;" in page and "<b>refund</b>" not in page
+    bad = browser.post(f"/feedback/recoveries/{recovery.pk}/outcome/", {"outcome": "lost"})
+    assert bad.status_code == 302
+    recovery.refresh_from_db()
+    assert recovery.outcome == "compensated"  # unchanged
+    # A delight action on a resolved case lifts it to "exceeded".
+    case = _resolved_case(shop, django_capture_on_commit_callbacks)
+    assert (
+        browser.post(f"/feedback/cases/{case.pk}/delight/", {"note": "a bag of beans"}).status_code
+        == 302
+    )
+    assert CaseVerdict.objects.get(case=case).verdict == "exceeded"
+    page = browser.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert "فراتر از انتظار" in page and "a bag of beans" in page

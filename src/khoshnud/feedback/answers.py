@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from khoshnud.calendars import latin_digits
 from khoshnud.cases.models import Case
 from khoshnud.feedback.links import token_invitation_id, token_matches
 from khoshnud.feedback.models import (
@@ -82,8 +84,6 @@ def answers_clean(
 ) -> tuple[list[PageAnswer], dict[int, str]]:
     """The page's fields (``q<id>`` the answer, ``c<id>`` the comment) → answers, and the
     problems by question id (messages for the customer, translated by the caller's locale)."""
-    from django.utils.translation import gettext as _
-
     answers: list[PageAnswer] = []
     problems: dict[int, str] = {}
     for q in questions:
@@ -124,8 +124,6 @@ def answers_clean(
 
 def score_of(question: Question, raw: object) -> int | None:
     """``raw`` as a score on the question's scale (digits in any script), else None."""
-    from khoshnud.calendars import latin_digits
-
     text = latin_digits(str(raw).strip())
     if not text.lstrip("-").isdigit() or len(text) > 4:
         return None

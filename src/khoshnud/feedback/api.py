@@ -20,7 +20,7 @@ from khoshnud.cases.models import Case
 from khoshnud.feedback.invitations import FatigueRefused, SurveyInactive, invitation_create
 from khoshnud.feedback.metrics import feedback_metrics
 from khoshnud.feedback.models import CaseVerdict, Survey
-from khoshnud.feedback.ratings import leaderboard, recognition
+from khoshnud.feedback.ratings import leaderboard, month_bounds, recognition
 from khoshnud.feedback.recovery import recovery_metrics, recovery_outcome_record
 from khoshnud.feedback.surveys import SurveyNotReady, survey_create
 from khoshnud.feedback.verdicts import delight_action_record, verdict_metrics
@@ -212,7 +212,8 @@ def get_agent_ratings(
             dt.date(year, number, 1)
         except ValueError:
             raise HttpError(422, f"month: {month[:20]!r} is not YYYY-MM") from None
-        rows = recognition(year=year, month=number)
+        start, end = month_bounds(year, number)
+        rows = recognition(start=start, end=end)
         return {"month": f"{year:04d}-{number:02d}", "agents": [_rating_out(a) for a in rows]}
     start, end = _period(from_, to)
     rows = leaderboard(start=start, end=end)

@@ -109,11 +109,22 @@ def leaderboard(
 
 
 def recognition(
-    *, year: int, month: int, tz: str | None = None, top: int = 10
+    *, start: dt.date, end: dt.date, tz: str | None = None, top: int = 10
 ) -> list[AgentRating]:
-    """The month's best-rated staff with at least ``KHOSHNUD_RECOGNITION_MIN_RATINGS`` (10)
-    ratings, by smoothed average."""
-    start = dt.date(year, month, 1)
-    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    """A month's (or any period's) best-rated staff with at least
+    ``KHOSHNUD_RECOGNITION_MIN_RATINGS`` (10) ratings, by smoothed average."""
     minimum = int(getattr(settings, "KHOSHNUD_RECOGNITION_MIN_RATINGS", 10))
     return leaderboard(start=start, end=end, tz=tz, min_ratings=minimum)[:top]
+
+
+def month_bounds(year: int, month: int, calendar: str = "gregorian") -> tuple[dt.date, dt.date]:
+    """The first and last Gregorian day of a month of ``calendar`` (gregorian or jalali)."""
+    if calendar == "jalali":
+        import jdatetime
+
+        first = jdatetime.date(year, month, 1)
+        following = jdatetime.date(year + (month == 12), month % 12 + 1, 1)
+        return first.togregorian(), following.togregorian() - dt.timedelta(days=1)
+    start = dt.date(year, month, 1)
+    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return start, end

@@ -11,6 +11,7 @@ they arrive (an imported history) open no follow-up: the moment to call has pass
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from khoshnud.feedback.models import Recovery, RecoveryOutcome, ScoreKind, Surve
 from khoshnud.inputs import InputError, clean_str
 from khoshnud.interactions.models import Channel
 
+logger = logging.getLogger(__name__)
 UNHAPPY_MAX: dict[str, int] = {ScoreKind.NPS: 6, ScoreKind.CSAT: 2}
 
 
@@ -49,13 +51,19 @@ def recoveries_after_answers(
     for r in sorted(scored, key=lambda r: (r.answered_at, r.pk or 0)):
         by_customer.setdefault(r.customer_id, []).append(r)
     opened: list[Recovery] = []
-    for customer_id, answers in by_customer.items():
-        pending = list(
-            Recovery.objects.select_for_update()
-            .filter(customer_id=customer_id, won_back__isnull=True)
+    # One query for the batch (an import of a thousand answers asks once, not per customer).
+    pending_of: dict[int, list[Recovery]] = {}
+    if by_customer:
+        rows = (
+            Recovery.objects.select_for_update(of=("self",))
+            .filter(customer_id__in=list(by_customer), won_back__isnull=True)
             .select_related("response")
+            .order_by("pk")
         )
-        for recovery in pending:
+        for row in rows:
+            pending_of.setdefault(row.customer_id, []).append(row)
+    for customer_id, answers in by_customer.items():
+        for recovery in pending_of.get(customer_id, []):
             later = [a for a in answers if a.answered_at > recovery.response.answered_at]
             if later:
                 # The most telling answer of the submission: an unhappy one, if any.
@@ -65,7 +73,11 @@ def recoveries_after_answers(
                 recovery.save(update_fields=["next_response", "won_back"])
         low = next((a for a in answers if unhappy(a.kind, a.score)), None)
         if low is not None and low.answered_at >= now - _window():
-            opened.append(_open(low, now))
+            try:
+                with transaction.atomic():  # a savepoint: the answer is kept either way
+                    opened.append(_open(low, now))
+            except InputError as exc:
+                logger.warning("no care follow-up for answer %s: %s", low.pk, exc)
     return opened
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from khoshnud.feedback.triggers import case_invitation_due, triggers_sweep
+from khoshnud.feedback.triggers import case_invitation_due, case_resolved_followups, triggers_sweep
 
 
 @task()
@@ -18,3 +18,9 @@ def surveys_sweep() -> str:
     """The periodic job: every automatic invitation that is due."""
     count = triggers_sweep()
     return f"invited {count.invited}, refused by fatigue {count.refused}"
+
+
+@task()
+def after_case_resolved(case_id: int) -> str:
+    """A case was resolved: its verdict, its care follow-up's outcome, its surveys queued."""
+    return case_resolved_followups(case_id=int(case_id))

@@ -141,3 +141,26 @@ def triggers_sweep(*, now: dt.datetime | None = None) -> SweepCount:
             for customer_id in customers.values_list("pk", flat=True)[:PERIODIC_BATCH]:
                 tally(_invite(survey, customer_id, None, Trigger.PERIODIC, now))
     return count
+
+
+def case_resolved_followups(*, case_id: int) -> str:
+    """What a resolution sets off (idempotent: a task may run twice): the verdict, the
+    outcome of the care follow-up the case was, and each following survey queued to run
+    after its delay (the sweep sends it if this queue cannot defer)."""
+    from khoshnud.feedback.recovery import recoveries_case_resolved
+    from khoshnud.feedback.tasks import invite_after_case
+    from khoshnud.feedback.verdicts import case_verdict_decide
+
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None or case.resolved_at is None:
+        return "not resolved"
+    case_verdict_decide(case_id=case.pk)
+    recoveries_case_resolved(case_id=case.pk)
+    surveys = surveys_after_case(case)
+    for survey in surveys:
+        task = invite_after_case
+        run_after = case.resolved_at + dt.timedelta(hours=survey.delay_hours)
+        if run_after > timezone.now() and task.get_backend().supports_defer:
+            task = task.using(run_after=run_after)
+        task.enqueue(survey.pk, case.pk)
+    return f"judged; {len(surveys)} survey(s) queued"
