@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/khoshnud bench timeline --scale 50000
 	$(BIN)/khoshnud bench language --scale 2000
 	$(BIN)/khoshnud bench cases --scale 10000
+	$(BIN)/khoshnud bench dashboard --scale 2000
 
 messages: install
 	cd src/khoshnud && ../../$(BIN)/django-admin makemessages -l fa -l zh_Hans --settings=khoshnud.settings && ../../$(BIN)/django-admin compilemessages --settings=khoshnud.settings

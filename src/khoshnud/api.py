@@ -132,6 +132,8 @@ def _register() -> None:
     from khoshnud.commerce.api import router as commerce_router
     from khoshnud.customers.api import router as customers_router
     from khoshnud.engagement.api import router as engagement_router
+    from khoshnud.feedback.api import router as feedback_router
+    from khoshnud.insights.api import router as insights_router
     from khoshnud.interactions.api import router as interactions_router
     from khoshnud.language.api import router as language_router
     from khoshnud.servicelevels.api import router as servicelevels_router
@@ -143,6 +145,8 @@ def _register() -> None:
     api.add_router("/v1/", cases_router)
     api.add_router("/v1/", servicelevels_router)
     api.add_router("/v1/", channels_router)
+    api.add_router("/v1/", feedback_router)
+    api.add_router("/v1/", insights_router)
     api.add_router("/v1/", engagement_router)
 
 

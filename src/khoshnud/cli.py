@@ -21,6 +21,7 @@ COMMANDS = {
     "pipeline": "pipeline",
     "periodic": "periodic",
     "migrate": "migrate",
+    "insights": "insights",
     "engagement": "engagement",
 }
 
@@ -38,7 +39,8 @@ commands:
               classifies what was missed (the language steps of `pipeline backfill`)
   pipeline    backfill: hand each pipeline step the interactions it has not handled
   periodic    list the periodic jobs the worker runs (breach scans…); --run NAME queues one
-  bench       run a benchmark: ingest, timeline, language, cases, channels, engagement
+  insights    rebuild the dashboard's rollups from scratch (`insights rebuild`) or refresh them
+  bench       run a benchmark: ingest, timeline, language, cases, channels, dashboard, engagement
   migrate     create or update the database schema
   engagement  run: one outreach scheduler pass now (or --now ISO8601); prints its JSON
   manage      any Django management command

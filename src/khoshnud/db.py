@@ -100,6 +100,13 @@ def select_in(
         return list(cursor.fetchall())
 
 
+def select_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run a SELECT written for both databases (%s placeholders); binary on PostgreSQL."""
+    with _cursor() as cursor:
+        cursor.execute(_sql(sql), list(params))
+        return list(cursor.fetchall())
+
+
 def rows_counted_up_to(
     *, table: str, key: str, where: str, params: Sequence[Any], limits: dict[int, int]
 ) -> dict[int, int]:
@@ -428,9 +435,20 @@ def insert_rows(
 
     With ``types`` (the PostgreSQL type of each column), PostgreSQL gets one
     ``INSERT … SELECT FROM unnest(arrays)``: one parameter per column, so the driver does not
-    parse a statement of thousands of placeholders (measured: 3 of 11 s of the case step).
+    parse a statement of thousands of placeholders (measured: 3 of 11 s of the case step);
+    without ``returning``, a binary COPY (rows formatted in C; it bypasses Django's query log).
     """
     if not rows:
+        return []
+    if types and is_postgres() and not returning:
+        # COPY in binary: the driver formats each row in C (an array parameter is built in
+        # Python, element by element: measured, a third of the case step's writing).
+        connection.ensure_connection()
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with connection.connection.cursor() as raw, raw.copy(statement) as copy:
+            copy.set_types(list(types))
+            for row in rows:
+                copy.write_row(row)
         return []
     if types and is_postgres():
         arrays = ", ".join(f"%b::{pg_type}[]" for pg_type in types)

@@ -21,6 +21,12 @@ CASE_STATUS_CHANGED = "case.status_changed"
 CASE_PRIORITY_CHANGED = "case.priority_changed"
 CASE_HANDED_OFF = "case.handed_off"
 CASE_NOTE_ADDED = "case.note_added"
+CASE_BREACHED = "case.breached"  # the breach scan found a target missed (cases/sla.py)
+CASE_REMINDED = "case.reminded"  # an automation reminded the customer (cases/rules.py)
+CASE_ESCALATED = "case.escalated"  # an automation escalated an unassigned case
+CASE_FOLLOW_UP = "case.follow_up"  # a hand-off rule opened a care follow-up of this case
+# What counts as a hand-off (metrics and the case page): a kind change, a care follow-up.
+HANDOFF_ACTIONS = (CASE_HANDED_OFF, CASE_FOLLOW_UP)
 
 # An agent's routing profile (audit log actions; docs/routing.md).
 AGENT_AVAILABILITY_CHANGED = "agent.availability_changed"

@@ -17,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("khoshnud.channels.urls")),
+    path("", include("khoshnud.insights.urls")),
+    path("", include("khoshnud.feedback.urls")),
     path("outreach/", include("khoshnud.engagement.urls")),
     path("", include("khoshnud.web.urls")),
 ]

@@ -85,6 +85,16 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
     ("put", "/api/v1/service-levels"): (Role.MANAGER, WRITE, 200),
     ("post", "/api/v1/agents/me/availability"): (Role.AGENT, WRITE, 200),
+    # The managers' case rules (docs/sla.md): everyone reads, managers write.
+    ("get", "/api/v1/case-rules"): (Role.AGENT, READ, 200),
+    ("put", "/api/v1/case-rules/{rule_kind}"): (Role.MANAGER, WRITE, 200),
+    ("patch", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 200),
+    ("delete", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 204),
+    ("post", "/api/v1/channels/accounts/{account_id}/test"): (Role.ADMIN, WRITE, 400),  # no one
+    # Feedback figures are every agent's; the managers' dashboards are the managers'.
+    ("get", "/api/v1/metrics"): (Role.AGENT, READ, 200),
+    ("get", "/api/v1/insights"): (Role.MANAGER, READ, 200),
+    ("get", "/api/v1/insights/daily"): (Role.MANAGER, READ, 200),
     # Outreach: rules are the managers'; anyone reads them and fires an event.
     ("post", "/api/v1/engagement/rules"): (Role.MANAGER, WRITE, 201),
     ("get", "/api/v1/engagement/rules"): (Role.AGENT, READ, 200),
@@ -99,6 +109,8 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:customer_detail": ("get", Role.AGENT, READ, 200),
     "web:customer_timeline": ("get", Role.AGENT, READ, 200),
     "web:analysis_correct": ("post", Role.AGENT, WRITE, 302),
+    # Linking two customers by hand: every agent, the form without a customer chosen (400).
+    "web:customer_merge": ("post", Role.AGENT, WRITE, 400),
     # The inbox is every agent's; a case of a team the caller is not in is 403 even then
     # (the world's case has the support team; the callers here are in no team).
     "web:case_inbox": ("get", Role.AGENT, READ, 200),
@@ -114,10 +126,23 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:agent_availability": ("post", Role.AGENT, WRITE, 302),
     "web:agent_list": ("get", Role.MANAGER, READ, 200),
     "web:agent_update": ("post", Role.MANAGER, WRITE, 302),
+    # The case rules page is the managers'.
+    "web:case_rules": ("get", Role.MANAGER, READ, 200),
+    "web:case_rule_save": ("post", Role.MANAGER, WRITE, 302),
     # The channel accounts page is the admins'; the forms below lack the fields (400).
     "channels:account_list": ("get", Role.ADMIN, READ, 200),
     "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
     "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
+    "channels:account_edit": ("post", Role.ADMIN, WRITE, 400),  # the form lacks its fields
+    "channels:account_switch": ("post", Role.ADMIN, WRITE, 302),
+    "channels:account_delete": ("post", Role.ADMIN, WRITE, 400),  # the box is not ticked
+    # The SLA's notifications: each staff member's own.
+    "web:notification_list": ("get", Role.AGENT, READ, 200),
+    "web:notification_read": ("post", Role.AGENT, WRITE, 302),
+    # The managers' dashboards.
+    "insights:dashboard": ("get", Role.MANAGER, READ, 200),
+    "insights:rows": ("get", Role.MANAGER, READ, 200),
+    "insights:export": ("get", Role.MANAGER, READ, 200),
     # Outreach: everyone sees; a manager saves (the empty form below: 400) and switches on.
     "engagement:home": ("get", Role.AGENT, READ, 200),
     "engagement:log": ("get", Role.AGENT, READ, 200),
@@ -193,6 +218,7 @@ def world(db: Any) -> dict[str, Any]:
         "interaction_id": interaction_id,
         "case_id": case.pk,
         "rule_id": rule_create(data=rule_data()).pk,
+        "rule_kind": "follow_up_complaint",
     }
 
 
@@ -253,6 +279,9 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
         "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
         "/api/v1/agents/me/availability": {"available": False},
+        "/api/v1/case-rules/{rule_kind}": {"enabled": True},
+        "/api/v1/channels/accounts/{account_id}": {"name": "Shop bot (old)"},
+        "/api/v1/channels/accounts/{account_id}/test": {"recipient": ""},
         "/api/v1/engagement/rules": rule_data(),
         "/api/v1/engagement/trigger": {
             "event": "room_ready",
@@ -313,6 +342,7 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:analysis_correct": (
             f"/customers/{world['customer_id']}/interactions/{world['interaction_id']}/analysis/"
         ),
+        "web:customer_merge": f"/customers/{world['customer_id']}/merge/",
         "web:case_inbox": "/cases/",
         "web:case_detail": f"/cases/{world['case_id']}/",
         "web:case_take": f"/cases/{world['case_id']}/take/",
@@ -325,9 +355,19 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:agent_availability": "/me/availability/",
         "web:agent_list": "/agents/",
         "web:agent_update": f"/agents/{world['agent_id']}/",
+        "web:case_rules": "/cases/rules/",
+        "web:case_rule_save": "/cases/rules/follow_up_complaint/",
         "channels:account_list": "/channels/accounts/",
         "channels:account_add": "/channels/accounts/add/",
         "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
+        "channels:account_edit": f"/channels/accounts/{world['account_id']}/edit/",
+        "channels:account_switch": f"/channels/accounts/{world['account_id']}/switch/",
+        "channels:account_delete": f"/channels/accounts/{world['account_id']}/delete/",
+        "web:notification_list": "/notifications/",
+        "web:notification_read": "/notifications/read/",
+        "insights:dashboard": "/insights/",
+        "insights:rows": "/insights/rows/",
+        "insights:export": "/insights/export.csv",
         "engagement:home": "/outreach/",
         "engagement:log": "/outreach/log/",
         "engagement:rule_edit": f"/outreach/rules/{world['rule_id']}/",

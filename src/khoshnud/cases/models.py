@@ -37,7 +37,11 @@ PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
 
 class Case(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    # No single-column indexes on customer, team and assignee: the composite indexes below lead
+    # with them, and each index costs every case the pipeline opens (bench/ingest.py).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=CaseKind)
     status = models.CharField(_("status"), max_length=8, choices=CaseStatus, default=CaseStatus.NEW)
     priority = models.CharField(
@@ -46,7 +50,7 @@ class Case(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
     subject = models.CharField(_("subject"), max_length=200, blank=True, default="")
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", db_index=False
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -54,6 +58,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
+        db_index=False,
     )
     tags = models.JSONField(default=list, blank=True)
     # When the opening message occurred (not when the row was written): SLA clocks count from it.
@@ -69,12 +74,48 @@ class Case(models.Model):
     resolution_due = models.DateTimeField(null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The SLA clock is stopped while the case waits on the customer (cases/sla.py): since when.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # When the breach scan found each target missed (set once; CaseBreach holds the record).
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    # A care follow-up opened by a hand-off rule when the original was resolved.
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         indexes = [
+            # The breach scan (cases/sla.py) reads only these two small partial indexes: running
+            # cases (a waiting one is paused) not yet found breached, by due time.
+            models.Index(
+                fields=["first_response_due"],
+                name="case_first_response_watch",
+                condition=models.Q(
+                    status__in=["new", "open"],
+                    first_responded_at__isnull=True,
+                    first_response_breached_at__isnull=True,
+                    first_response_due__isnull=False,
+                ),
+            ),
+            models.Index(
+                fields=["resolution_due"],
+                name="case_resolution_watch",
+                condition=models.Q(
+                    status__in=["new", "open"],
+                    resolution_breached_at__isnull=True,
+                    resolution_due__isnull=False,
+                ),
+            ),
+            # The waiting-on-customer automations: waiting cases by when they began waiting.
+            models.Index(
+                fields=["paused_at"],
+                name="case_waiting_since",
+                condition=models.Q(status="waiting"),
+            ),
             models.Index(fields=["customer", "channel", "status"], name="case_customer_open"),
             models.Index(fields=["team", "status", "resolution_due"], name="case_team_queue"),
             # The pipeline's look-up: a customer's open cases with a recent last message.
@@ -133,6 +174,118 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id}: {self.action}"
+
+
+class Target(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class CaseBreach(models.Model):
+    """A service-level target the case missed, found by the breach scan; one per target."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="breaches")
+    target = models.CharField(max_length=16, choices=Target)
+    due = models.DateTimeField()
+    detected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case_id", "due", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "target"], name="case_breach_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: {self.target} due {self.due.isoformat()}"
+
+
+class Notification(models.Model):
+    """An in-app message to a staff member (the breach of a case of their team…).
+
+    ``visible_from`` holds it back until the team's calendar opens: a lead is told inside
+    working hours, not at 3 a.m.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # What happened (a code) and its values; the page words it in the reader's language.
+    action = models.CharField(max_length=32)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    visible_from = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-visible_from", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "visible_from"],
+                name="notification_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.action}"
+
+
+class RuleKind(models.TextChoices):
+    WAITING_REMIND_CLOSE = "waiting_remind_close", _("Waiting on the customer: remind, then close")
+    UNASSIGNED_ESCALATE = "unassigned_escalate", _("Unassigned: escalate")
+    FOLLOW_UP_TIER = "follow_up_tier", _("Care follow-up after support resolves (by tier)")
+    FOLLOW_UP_COMPLAINT = "follow_up_complaint", _("Care follow-up after a complaint")
+
+
+class CaseRule(models.Model):
+    """A rule a manager sets (cases/rules.py): a time-based automation run by the periodic
+    task, or a hand-off rule run when a case is resolved.
+
+    ``after`` is N (business days waiting; minutes unassigned); ``then`` is M (business days
+    more before closing); ``message`` / ``messages`` the reminder (per customer language);
+    ``tiers`` the customer tiers a follow-up rule applies to.
+    """
+
+    kind = models.CharField(_("rule"), max_length=24, choices=RuleKind, unique=True)
+    enabled = models.BooleanField(_("on"), default=False)
+    after = models.PositiveIntegerField(_("after"), null=True, blank=True)
+    then = models.PositiveIntegerField(_("then after"), null=True, blank=True)
+    message = models.TextField(_("reminder text"), blank=True, default="")
+    # The reminder in the customer's language (Locale code → text); ``message`` when none.
+    messages = models.JSONField(_("reminder text per language"), default=dict, blank=True)
+    tiers = models.JSONField(_("customer tiers"), default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({'on' if self.enabled else 'off'})"
+
+
+class CaseRuleRun(models.Model):
+    """One step of a rule done for one case in one episode (the moment the case began waiting,
+    or opened): the unique key is what keeps a retried or concurrent scan from acting twice."""
+
+    rule = models.ForeignKey(CaseRule, on_delete=models.CASCADE, related_name="runs")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="rule_runs")
+    step = models.CharField(max_length=16)
+    episode = models.DateTimeField()
+    done_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case_id", "done_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "case", "step", "episode"], name="case_rule_step_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.rule_id} {self.step} on case {self.case_id}"
 
 
 # What a customer sends that opens or joins a case; purchases, survey answers and

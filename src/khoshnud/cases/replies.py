@@ -73,7 +73,17 @@ def _thread(case: Case, adapter: OutboundAdapter) -> tuple[list[str], str, str, 
     return ids, answers, subject, inbound
 
 
-def case_reply(*, case: Case, text: object, actor: Actor) -> Reply:
+def _template_text(template: object) -> str:
+    """What the log keeps of a template message (its own text is WhatsApp's): the name, the
+    language and the parameters."""
+    if not isinstance(template, dict):
+        return ""
+    params = template.get("params") or []
+    shown = " · ".join(str(p) for p in params) if isinstance(params, list) else ""
+    return f"[{template.get('name')} ({template.get('language')})] {shown}".strip()[:MAX_REPLY]
+
+
+def case_reply(*, case: Case, text: object, actor: Actor, template: object = None) -> Reply:
     """Reply to a case: store the outbound interaction (through ingestion, so it is in the
     customer's log), link it to the case's thread, stamp the first response, write the
     history, and queue its delivery; one transaction. Sending happens after commit, in
@@ -82,7 +92,13 @@ def case_reply(*, case: Case, text: object, actor: Actor) -> Reply:
     Raises ``CaseClosed`` for a closed case and ``InputError`` for empty or too long text, a
     channel no adapter sends on, or a customer without an address on it; nothing is stored
     then. Permission is the caller's (``access_case``).
+
+    ``template``: a provider's approved message instead of free text (WhatsApp's, which may
+    go outside its 24-hour window): ``{"name", "language", "params"}``; ``text`` may be empty
+    then (the log keeps the template's name and parameters).
     """
+    if template is not None and text in (None, ""):
+        text = _template_text(template) or None
     body = clean_str(text, field="text", max_length=MAX_REPLY)
     if case.status == CaseStatus.CLOSED:
         raise CaseClosed(f"case {case.pk} is closed; reopen it to reply")
@@ -91,6 +107,8 @@ def case_reply(*, case: Case, text: object, actor: Actor) -> Reply:
         adapter = outbound_adapter(channel)
     except NoAdapter as exc:
         raise InputError("channel", str(exc)) from None
+    if template is not None and not getattr(adapter, "takes_templates", False):
+        raise InputError("template", f"{channel} has no message templates; send text")
     thread, answers, subject, inbound = _thread(case, adapter)
     # A messaging reply leaves by the account the case's latest inbound message came in by.
     address = adapter.address(customer_id=case.customer_id, answering=inbound)
@@ -107,7 +125,10 @@ def case_reply(*, case: Case, text: object, actor: Actor) -> Reply:
         locale=locale or "en",
         thread=thread,
         answers=answers,
+        template=template if isinstance(template, dict) else None,
     )
+    if template is not None and not isinstance(template, dict):
+        raise InputError("template", "must be an object with name, language and params")
     external_id, metadata = adapter.prepare(draft=draft)
     metadata["case_id"] = case.pk
     user = actor if isinstance(actor, User) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,12 +15,22 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from khoshnud import events
 from khoshnud.accounts.models import Team
-from khoshnud.cases.models import INBOUND_TYPES, OPEN_STATUSES, Case, CaseEvent, CaseInteraction
+from khoshnud.cases.models import (
+    INBOUND_TYPES,
+    OPEN_STATUSES,
+    REPLY_TYPES,
+    Case,
+    CaseEvent,
+    CaseInteraction,
+)
 from khoshnud.channels.email_outbound import SOURCE as EMAIL_SOURCE
 from khoshnud.channels.email_outbound import email_key
+from khoshnud.customers.models import Customer
 from khoshnud.customers.search import fold
+from khoshnud.db import is_postgres, select_rows
 from khoshnud.inputs import clean_query_text
-from khoshnud.interactions.models import Direction, Interaction
+from khoshnud.interactions.models import Channel, Direction, Interaction
+from khoshnud.language.models import MessageAnalysis
 
 
 def teams_by_kind() -> dict[str, Team]:
@@ -86,6 +97,10 @@ def case_summary(case: Case, interaction_ids: list[int]) -> dict[str, Any]:
         "resolution_due": case_local(case, case.resolution_due),
         "first_responded_at": case_local(case, case.first_responded_at),
         "resolved_at": case_local(case, case.resolved_at),
+        "paused_at": case_local(case, case.paused_at),
+        "first_response_breached_at": case_local(case, case.first_response_breached_at),
+        "resolution_breached_at": case_local(case, case.resolution_breached_at),
+        "follow_up_of": case.follow_up_of_id,
         "interaction_ids": interaction_ids,
     }
 
@@ -107,6 +122,79 @@ def interactions_without_case(*, after_id: int = 0, limit: int = 500) -> list[in
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+_PIPELINE_COLUMNS = ("id", "customer_id", "channel", "direction", "occurred_at", "text",
+                     "metadata", "tier", "need", "sentiment")  # fmt: skip
+
+
+def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """What the case step needs of each interaction of ``ids`` not yet in a case: inbound
+    messages, calls, visits and reviews, and staff messages and calls; not erased. One query,
+    in time order: the interaction's columns, its customer's tier, and its classified need and
+    sentiment (an agent's correction winning; "other" / "neutral" when not classified). The
+    text is cut to what a subject takes; metadata comes for inbound email only (threading).
+
+    PostgreSQL probes each id through its indexes (LATERAL … LIMIT 1): its planner, with
+    statistics behind a bulk load, hash-joined whole tables for a plain join.
+    """
+    if not ids:
+        return []
+    inbound = ", ".join(f"'{t}'" for t in INBOUND_TYPES)
+    replies = ", ".join(f"'{t}'" for t in REPLY_TYPES)
+    interactions = Interaction._meta.db_table
+    links = CaseInteraction._meta.db_table
+    customers = Customer._meta.db_table
+    analyses = MessageAnalysis._meta.db_table
+    wanted = (
+        "t.erased_at IS NULL AND ("
+        f"(t.direction = '{Direction.INBOUND}' AND t.type IN ({inbound})) OR "
+        f"(t.direction = '{Direction.OUTBOUND}' AND t.type IN ({replies})))"
+    )
+    columns = (
+        "t.id, t.customer_id, t.channel, t.direction, t.occurred_at, substr(t.text, 1, 1000), "
+        f"CASE WHEN t.channel = '{Channel.EMAIL}' AND t.direction = '{Direction.INBOUND}' "
+        "THEN t.metadata END, c.tier, "
+        "COALESCE(NULLIF(a.corrected_need, ''), a.need, 'other'), "
+        "COALESCE(NULLIF(a.corrected_sentiment, ''), a.sentiment, 'neutral')"
+    )
+    if is_postgres():
+        sql = (
+            f"SELECT {columns} FROM unnest(%s::bigint[]) AS k(v) "  # noqa: S608 - code, not input
+            f"CROSS JOIN LATERAL (SELECT * FROM {interactions} t WHERE t.id = k.v LIMIT 1) t "
+            f"CROSS JOIN LATERAL (SELECT tier FROM {customers} c WHERE c.id = t.customer_id "
+            "LIMIT 1) c "
+            f"LEFT JOIN LATERAL (SELECT * FROM {analyses} a WHERE a.interaction_id = t.id "
+            "LIMIT 1) a ON true "
+            f"LEFT JOIN LATERAL (SELECT 1 AS linked FROM {links} l WHERE l.interaction_id = k.v "
+            f"LIMIT 1) l ON true WHERE l.linked IS NULL AND {wanted} "
+            "ORDER BY t.occurred_at, t.id"
+        )
+        params: list[Any] = [list(ids)]
+    else:
+        marks = ", ".join(["%s"] * len(ids))
+        sql = (
+            f"SELECT {columns} FROM {interactions} t "  # noqa: S608 - code, not input
+            f"JOIN {customers} c ON c.id = t.customer_id "
+            f"LEFT JOIN {analyses} a ON a.interaction_id = t.id "
+            f"LEFT JOIN {links} l ON l.interaction_id = t.id "
+            f"WHERE t.id IN ({marks}) AND l.id IS NULL AND {wanted} "
+            "ORDER BY t.occurred_at, t.id"
+        )
+        params = list(ids)
+    out = []
+    for values in select_rows(sql, params):
+        row = dict(zip(_PIPELINE_COLUMNS, values, strict=True))
+        when = row["occurred_at"]  # SQLite: naive UTC (text, or parsed by its converter)
+        if isinstance(when, str):
+            when = dt.datetime.fromisoformat(when)
+        if when.tzinfo is None:
+            row["occurred_at"] = when.replace(tzinfo=dt.UTC)
+        if isinstance(row["metadata"], str):
+            row["metadata"] = json.loads(row["metadata"])
+        row["text"] = row["text"] or ""
+        out.append(row)
+    return out
 
 
 def cases_answered(*, metadata: Mapping[int, Any]) -> dict[int, int]:
@@ -179,7 +267,7 @@ def inbox_cases(
     Tabs: ``mine`` (assigned to the user), ``team`` (the cases of the user's teams — every case
     for a manager in no team), ``unassigned``, ``breaching`` (open cases due to be resolved
     within ``settings.KHOSHNUD_INBOX_BREACHING_HOURS`` wall-clock hours of ``now``, or already
-    past due). Without a status filter only open cases (new, open, waiting) are shown.
+    past due; not those waiting on the customer, whose clock is stopped). Without a status filter only open cases (new, open, waiting) are shown.
     """
     qs = cases
     if flt.tab == "mine":
@@ -193,6 +281,7 @@ def inbox_cases(
     elif flt.tab == "breaching":
         hours = settings.KHOSHNUD_INBOX_BREACHING_HOURS if breach_hours is None else breach_hours
         qs = qs.filter(resolution_due__lte=now + dt.timedelta(hours=hours))
+        qs = qs.exclude(paused_at__isnull=False)  # waiting on the customer: its clock is stopped
     qs = qs.filter(status=flt.status) if flt.status else qs.filter(status__in=OPEN_STATUSES)
     for field, value in (
         ("kind", flt.kind),
@@ -213,10 +302,11 @@ def inbox_cases(
 
 
 def case_handoffs(*, case_ids: Sequence[int]) -> dict[int, int]:
-    """How many times each case was handed off (``case.handed_off`` events); one query."""
+    """How many times each case was handed off (``case.handed_off`` events, and the care
+    follow-up a hand-off rule opened after it: ``case.follow_up``); one query."""
     counts = dict.fromkeys(case_ids, 0)
     rows = (
-        CaseEvent.objects.filter(case_id__in=list(case_ids), action=events.CASE_HANDED_OFF)
+        CaseEvent.objects.filter(case_id__in=list(case_ids), action__in=events.HANDOFF_ACTIONS)
         .values("case_id")
         .annotate(n=Count("id"))
         .values_list("case_id", "n")

@@ -12,7 +12,13 @@ from ninja.errors import HttpError
 
 from khoshnud.accounts.api_auth import require
 from khoshnud.accounts.models import Role, Scope
-from khoshnud.channels.messaging_services import account_create
+from khoshnud.channels.messaging_services import (
+    AccountInUse,
+    account_create,
+    account_delete,
+    account_test_queue,
+    account_update,
+)
 from khoshnud.channels.models import ChannelAccount
 from khoshnud.channels.selectors import account_webhook_url, accounts_list
 from khoshnud.channels.services import email_receive
@@ -102,6 +108,9 @@ class AccountOut(Schema):
     created_at: dt.datetime
     last_test_status: str = Field(..., description="'', queued, sent or failed")
     last_test_error: str
+    auth_error: str = Field(
+        ..., description="the provider's words when it last refused the credentials; '' if not"
+    )
 
 
 def _account_out(request: HttpRequest, account: ChannelAccount) -> dict[str, Any]:
@@ -114,6 +123,7 @@ def _account_out(request: HttpRequest, account: ChannelAccount) -> dict[str, Any
         "created_at": account.created_at,
         "last_test_status": account.last_test_status,
         "last_test_error": account.last_test_error,
+        "auth_error": account.credentials_error,
     }
 
 
@@ -147,6 +157,84 @@ def account_add(request: HttpRequest, payload: AccountIn) -> Status[dict[str, An
     )
 
 
+def _account_or_404(account_id: int) -> ChannelAccount:
+    account = ChannelAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        raise HttpError(404, f"no channel account #{account_id}")
+    return account
+
+
+class AccountPatch(Schema):
+    name: str | None = None
+    is_active: bool | None = Field(
+        None, description="false: its webhook answers 404, nothing is sent"
+    )
+    credentials: dict[str, Any] | None = Field(
+        None,
+        examples=[{"bot_token": "123456:NEW-TOKEN"}],
+        description="keys to replace (the others are kept); never returned",
+    )
+
+
+@router.patch("/channels/accounts/{account_id}", response={200: AccountOut})
+def account_change(request: HttpRequest, account_id: int, payload: AccountPatch) -> dict[str, Any]:
+    """Rename an account, switch it off or on, or replace some of its credentials (admin
+    role, write scope). 400 for values that do not fit (nothing changed); 404 when there is
+    no such account."""
+    require(request, scope=Scope.WRITE, role=Role.ADMIN)
+    account = _account_or_404(account_id)
+    try:
+        account_update(
+            account=account,
+            name=payload.name,
+            is_active=payload.is_active,
+            credentials=payload.credentials,
+        )
+    except InputError as exc:
+        raise HttpError(400, str(exc)) from None
+    return _account_out(request, account)
+
+
+@router.delete("/channels/accounts/{account_id}", response={204: None})
+def account_remove(request: HttpRequest, account_id: int) -> Status[None]:
+    """Delete an account no message came in or went out by (admin role, write scope); 409
+    when messages name it — switch it off (`PATCH {"is_active": false}`) instead."""
+    require(request, scope=Scope.WRITE, role=Role.ADMIN)
+    account = _account_or_404(account_id)
+    try:
+        account_delete(account=account)
+    except AccountInUse as exc:
+        raise HttpError(409, str(exc)) from None
+    return Status(204, None)
+
+
+class AccountTestIn(Schema):
+    recipient: str = Field(
+        ..., examples=["5551234"],
+        description="a Telegram chat id, a WhatsApp number, an Instagram-scoped id, an openid",
+    )  # fmt: skip
+
+
+class AccountTestOut(Schema):
+    status: str = Field(..., description="queued; the result shows in last_test_status")
+
+
+@router.post("/channels/accounts/{account_id}/test", response={202: AccountTestOut})
+def account_test(
+    request: HttpRequest, account_id: int, payload: AccountTestIn
+) -> Status[dict[str, str]]:
+    """Queue a test message from the account to `recipient` (admin role, write scope); its
+    result (sent, or the provider's refusal) shows in the account's `last_test_status` and
+    `last_test_error`. 400 for an empty recipient."""
+    require(request, scope=Scope.WRITE, role=Role.ADMIN)
+    account = _account_or_404(account_id)
+    try:
+        account_test_queue(account=account, recipient=payload.recipient)
+    except InputError as exc:
+        raise HttpError(400, str(exc)) from None
+    return Status(202, {"status": "queued"})
+
+
 @router.get("/channels/accounts", response={200: list[AccountOut]})
 def account_list(request: HttpRequest) -> list[dict[str, Any]]:
     """Every channel account, without credentials (admin role)."""
@@ -158,7 +246,4 @@ def account_list(request: HttpRequest) -> list[dict[str, Any]]:
 def account_detail(request: HttpRequest, account_id: int) -> dict[str, Any]:
     """One channel account, without credentials (admin role); 404 when there is none."""
     require(request, scope=Scope.READ, role=Role.ADMIN)
-    account = ChannelAccount.objects.filter(pk=account_id).first()
-    if account is None:
-        raise HttpError(404, f"no channel account #{account_id}")
-    return _account_out(request, account)
+    return _account_out(request, _account_or_404(account_id))

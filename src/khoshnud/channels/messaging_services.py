@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from khoshnud.channels import credentials as creds
 from khoshnud.channels import webhooks as hooks
+from khoshnud.channels.messaging import credentials_accepted
 from khoshnud.channels.models import ChannelAccount, Delivery, DeliveryStatus, Provider
 from khoshnud.channels.outbound import outbound_adapter
 from khoshnud.channels.provider_http import SendError
 from khoshnud.customers.identities import IdentityError, normalize_identity
 from khoshnud.inputs import InputError, clean_choice, clean_str
+from khoshnud.interactions.models import Interaction
 from khoshnud.interactions.services import events_ingest
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,65 @@ def account_create(*, provider: object, name: object, credentials: object) -> Ch
         slug=secrets.token_urlsafe(24),
         credentials_encrypted=creds.encrypt(values),
     )
+
+
+def account_update(
+    *,
+    account: ChannelAccount,
+    name: object = None,
+    credentials: object = None,
+    is_active: object = None,
+) -> ChannelAccount:
+    """Change an account's name, credentials or whether it is on; ``None`` leaves a field as
+    it is. Credentials are write-only: the keys given replace the stored ones, the others are
+    kept (so one rotated token is enough); a refusal recorded earlier and WeChat's cached
+    access token are dropped with them. Raises ``InputError`` (nothing changed)."""
+    fields: list[str] = []
+    if name is not None:
+        account.name = clean_str(name, field="name", max_length=100)
+        fields.append("name")
+    if is_active is not None:
+        if not isinstance(is_active, bool):
+            raise InputError("is_active", "must be true or false")
+        account.is_active = is_active
+        fields.append("is_active")
+    if credentials is not None:
+        if not isinstance(credentials, dict):
+            raise InputError("credentials", "must be an object")
+        given = {k: v for k, v in credentials.items() if v not in (None, "")}
+        try:
+            stored = creds.decrypt(account.credentials_encrypted)
+        except creds.CredentialsUnreadable:
+            stored = {}  # the key changed: every required key must be given again
+        values = creds.credentials_clean(account.provider, stored | given)
+        account.credentials_encrypted = creds.encrypt(values)
+        account.access_token_encrypted, account.access_token_expires_at = "", None
+        account.credentials_error, account.credentials_error_at = "", None
+        fields += ["credentials_encrypted", "access_token_encrypted", "access_token_expires_at",
+                   "credentials_error", "credentials_error_at"]  # fmt: skip
+    if fields:
+        account.save(update_fields=fields)
+    return account
+
+
+class AccountInUse(Exception):
+    """An account messages came in or went out by is not deleted (switch it off instead)."""
+
+
+def account_delete(*, account: ChannelAccount) -> None:
+    """Delete an account no message references; raises ``AccountInUse`` otherwise (the log's
+    messages name it, and a reply to them leaves by it: switch it off instead)."""
+    provider = account.provider
+    used = (
+        Interaction.objects.filter(**{f"metadata__{provider}__account_id": account.pk}).exists()
+        or Delivery.objects.filter(channel=provider, address__startswith=f"{account.pk}:").exists()
+    )
+    if used:
+        raise AccountInUse(
+            f"channel account #{account.pk} has messages in the log; switch it off instead "
+            "(its webhook then answers 404 and nothing is sent by it)"
+        )
+    account.delete()
 
 
 @dataclass(frozen=True)
@@ -127,12 +188,20 @@ def webhook_receive(*, account: ChannelAccount, parsed: hooks.Parsed) -> Webhook
                 "customer": customer,
             }
         )
-    with transaction.atomic():
-        results = events_ingest(events=events) if events else []
-        rejected = [r for r in results if r.status == "rejected"]
-        if rejected:
-            raise InputError("message", rejected[0].error or "a message could not be stored")
-        applied = receipts_apply(channel=account.provider, receipts=parsed.receipts)
+    if len(events) == 1 and not parsed.receipts:
+        # The usual update (one message, no receipt): ingestion's own transaction is the
+        # whole of it, retried there on a transient failure; no savepoint around it.
+        results = events_ingest(events=events)
+        if results[0].status == "rejected":
+            raise InputError("message", results[0].error or "the message could not be stored")
+        applied = 0
+    else:
+        with transaction.atomic():
+            results = events_ingest(events=events) if events else []
+            rejected = [r for r in results if r.status == "rejected"]
+            if rejected:
+                raise InputError("message", rejected[0].error or "a message could not be stored")
+            applied = receipts_apply(channel=account.provider, receipts=parsed.receipts)
     return WebhookResult(
         created=sum(r.status == "created" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),
@@ -195,6 +264,7 @@ def account_test_run(*, account_id: int, recipient: str) -> str:
     status, error = "sent", ""
     try:
         adapter.send_text(account=account, to=recipient, text=TEST_TEXT)  # type: ignore[attr-defined]
+        credentials_accepted(account)
     except (SendError, creds.CredentialsUnreadable) as exc:
         status, error = "failed", str(exc)[:500]
     ChannelAccount.objects.filter(pk=account_id).update(

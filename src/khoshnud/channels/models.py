@@ -78,6 +78,12 @@ class ChannelAccount(models.Model):
     last_test_status = models.CharField(_("last test"), max_length=16, blank=True, default="")
     last_test_error = models.CharField(_("last test error"), max_length=500, blank=True, default="")
     last_test_at = models.DateTimeField(_("last test at"), null=True, blank=True)
+    # The provider's words when it last refused these credentials (a revoked token, a wrong
+    # app secret); shown on the accounts page until they are changed or a send succeeds.
+    credentials_error = models.CharField(
+        _("credentials refused"), max_length=500, blank=True, default=""
+    )
+    credentials_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -33,6 +33,9 @@ class ReplyDraft:
     # inbound one is what the reply answers.
     thread: Sequence[str] = field(default_factory=tuple)
     answers: str = ""
+    # A provider's pre-approved message (WhatsApp's templates: the only kind that may go
+    # outside its 24-hour window): {"name", "language", "params"}; None for free text.
+    template: dict[str, Any] | None = None
 
 
 class OutboundAdapter(Protocol):

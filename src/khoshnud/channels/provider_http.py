@@ -31,6 +31,18 @@ class PermanentSendError(SendError):
     pass
 
 
+class CredentialsRefused(PermanentSendError):
+    """The provider refused the account's credentials (a revoked token, a wrong app secret):
+    nothing sent by this account can go until an admin enters them again."""
+
+    def __init__(self, message: str, *, account_id: int) -> None:
+        super().__init__(
+            f"{message} (the provider refused this account's credentials: an admin must enter "
+            "them again on the Channels page)"
+        )
+        self.account_id = account_id
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int

@@ -45,7 +45,11 @@ def accounts_list() -> QuerySet[ChannelAccount]:
 
 def account_by_slug(*, slug: str) -> ChannelAccount | None:
     """The active account whose webhook this is; None for an unknown or inactive one."""
-    return ChannelAccount.objects.filter(slug=slug, is_active=True).first()
+    # get(), not first(): no ORDER BY to build on every webhook request (the slug is unique).
+    try:
+        return ChannelAccount.objects.get(slug=slug, is_active=True)
+    except ChannelAccount.DoesNotExist:
+        return None
 
 
 def account_webhook_url(*, account: ChannelAccount, request: HttpRequest | None = None) -> str:
@@ -73,4 +77,33 @@ def whatsapp_window_closed(*, customer_id: int, account_id: int | None = None) -
     return (
         "WhatsApp allows a free-text reply only within 24 hours of the customer's last "
         f"message (none {since}); outside that window only an approved template may be sent"
+    )
+
+
+INSTAGRAM_WINDOW = dt.timedelta(hours=24)
+INSTAGRAM_HUMAN_AGENT_WINDOW = dt.timedelta(days=7)
+
+
+def instagram_window(*, customer_id: int, account_id: int | None = None) -> tuple[str, str]:
+    """Instagram's messaging window for a reply now: ("open", "") within 24 hours of the
+    customer's last message; ("human_agent", why) within 7 days (the reply goes with the
+    HUMAN_AGENT tag); ("closed", why) later or when they never wrote."""
+    rows = Interaction.objects.filter(
+        customer_id=customer_id, channel="instagram", direction=Direction.INBOUND
+    )
+    if account_id is not None:
+        rows = rows.filter(metadata__instagram__account_id=account_id)
+    last = rows.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    age = timezone.now() - last if last is not None else None
+    if age is not None and age <= INSTAGRAM_WINDOW:
+        return "open", ""
+    if age is not None and age <= INSTAGRAM_HUMAN_AGENT_WINDOW:
+        return "human_agent", (
+            "more than 24 hours since the customer's last Instagram message: the reply goes "
+            "with the HUMAN_AGENT tag (allowed for 7 days)"
+        )
+    since = f"since {last.isoformat(timespec='minutes')}" if last else "ever"
+    return "closed", (
+        "Instagram allows a reply only within 7 days of the customer's last message (none "
+        f"{since}); wait until they write again"
     )

@@ -23,8 +23,11 @@ from khoshnud.accounts.access import staff_required
 from khoshnud.accounts.models import Role, Scope
 from khoshnud.channels.credentials import FIELDS, CredentialsUnreadable
 from khoshnud.channels.messaging_services import (
+    AccountInUse,
     account_create,
+    account_delete,
     account_test_queue,
+    account_update,
     webhook_handshake,
     webhook_parse,
     webhook_receive,
@@ -88,7 +91,11 @@ def webhook(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
     rows = [
-        {"account": a, "webhook_url": account_webhook_url(account=a, request=request)}
+        {
+            "account": a,
+            "webhook_url": account_webhook_url(account=a, request=request),
+            "keys": FIELDS[a.provider][0] + FIELDS[a.provider][1],
+        }
         for a in accounts_list()
     ]
     fields = {p: {"required": r, "optional": o} for p, (r, o) in FIELDS.items()}
@@ -134,4 +141,65 @@ def account_test(request: HttpRequest, account_id: int) -> HttpResponse:
     except InputError:
         return _page(request, status=400, error=_("Say whom the test message goes to."))
     messages.success(request, _("Test message queued; its result shows here."))
+    return redirect("channels:account_list")
+
+
+@require_POST
+@sensitive_post_parameters()
+@staff_required(role=Role.ADMIN, scope=Scope.WRITE)
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Rename an account and replace the credentials typed (empty fields keep theirs)."""
+    account = get_object_or_404(ChannelAccount, pk=account_id)
+    required, optional = FIELDS[account.provider]
+    typed = {k: request.POST.get(f"edit-{account.pk}-{k}", "") for k in required + optional}
+    try:
+        account_update(
+            account=account,
+            name=request.POST.get("name", ""),
+            credentials={k: v for k, v in typed.items() if v} or None,
+        )
+    except InputError as exc:
+        return _page(request, status=400, error=exc.message)
+    messages.success(request, _("Channel account %(name)s saved.") % {"name": account.name})
+    return redirect("channels:account_list")
+
+
+@require_POST
+@staff_required(role=Role.ADMIN, scope=Scope.WRITE)
+def account_switch(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Switch an account off (its webhook answers 404, nothing is sent by it) or on again."""
+    account = get_object_or_404(ChannelAccount, pk=account_id)
+    on = request.POST.get("is_active") == "1"
+    account_update(account=account, is_active=on)
+    done = (
+        _("Channel account %(name)s switched on.")
+        if on
+        else _(
+            "Channel account %(name)s switched off: its webhook answers 404 and nothing is sent by it."
+        )
+    )
+    messages.success(request, done % {"name": account.name})
+    return redirect("channels:account_list")
+
+
+@require_POST
+@staff_required(role=Role.ADMIN, scope=Scope.WRITE)
+def account_remove(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Delete an account no message references, once the admin ticked the confirmation."""
+    account = get_object_or_404(ChannelAccount, pk=account_id)
+    if request.POST.get("confirm") != "1":
+        return _page(request, status=400, error=_("Tick the box to confirm the deletion."))
+    try:
+        account_delete(account=account)
+    except AccountInUse:
+        return _page(
+            request,
+            status=409,
+            error=_(
+                "Messages came in or went out by %(name)s, so it is not deleted; switch it off "
+                "instead."
+            )
+            % {"name": account.name},
+        )
+    messages.success(request, _("Channel account %(name)s deleted.") % {"name": account.name})
     return redirect("channels:account_list")

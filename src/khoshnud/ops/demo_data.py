@@ -41,6 +41,8 @@ from khoshnud.ops.demo_content import (
     MESSAGES,
     PRODUCTS,
     REPLIES,
+    SURVEY_COMMENTS,
+    SURVEY_TEXTS,
     TIERS,
     UK_MOBILE,
     ZH_GIVEN,
@@ -287,7 +289,61 @@ def build_demo(
             results = events_ingest(events=events[i : i + 1000])
             stored += sum(r.status == "created" for r in results)
     progress(f"{stored} interactions")
-    return {"customers": len(people), "orders": order_count, "interactions": stored}
+    answers = demo_feedback(people=people, start=start, now=now, staff=staff)
+    progress(f"{answers} survey answers")
+    # Each answer is an interaction too (a "survey answer" on the customer's timeline).
+    return {"customers": len(people), "orders": order_count, "interactions": stored + answers,
+            "survey_answers": answers}  # fmt: skip
+
+
+def demo_feedback(
+    *, people: list[tuple[Customer, str]], start: dt.datetime, now: dt.datetime, staff: list[str]
+) -> int:
+    """The demo surveys (after a case, after a purchase, a relationship NPS kept inactive so
+    the demo does not email 2,000 customers) and about one answer per five customers, spread
+    over the months, brought in like another tool's history (``"type": "survey_answer"``
+    events): the metrics, agent ratings and recent care follow-ups have something to show."""
+    from khoshnud.feedback.surveys import survey_create
+
+    texts = SURVEY_TEXTS
+    titles = {"en": "How did we do?", "fa": "کار ما چطور بود؟", "zh-hans": "我们做得怎么样？"}
+    with transaction.atomic():
+        survey_create(name="After a case (CSAT)", trigger="case_resolved", delay_hours=2,
+                      titles=titles, questions=[{"kind": "csat", "texts": texts["csat"],
+                                                 "comment_texts": texts["why"]}])  # fmt: skip
+        survey_create(name="After a purchase (CES)", trigger="purchase", delay_days=7,
+                      titles=titles, questions=[{"kind": "ces", "texts": texts["ces"]}])  # fmt: skip
+        survey_create(name="Relationship NPS", trigger="periodic", period_days=90, active=False,
+                      titles=titles, questions=[{"kind": "nps", "texts": texts["nps"],
+                                                 "comment_texts": texts["why"]}])  # fmt: skip
+    rng = random.Random(SEED + 10)  # its own sequence: the rest of the demo stays as it was
+    weights = {"nps": [3, 1, 1, 2, 2, 4, 6, 10, 14, 22, 20], "csat": [5, 5, 10, 30, 40],
+               "ces": [3, 4, 6, 10, 20, 30, 27]}  # fmt: skip
+    agents = [u for u in staff if u in DEMO_ROUTING] or staff
+    events: list[dict[str, Any]] = []
+    span = int((now - start).total_seconds() // 60) - 1
+    for customer, locale in people:
+        if rng.random() >= 0.2:
+            continue
+        for k in range(rng.choice([1, 1, 2])):
+            kind = rng.choice(["nps", "csat", "csat", "ces"])
+            low, high = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}[kind]
+            score = rng.choices(range(low, high + 1), weights=weights[kind])[0]
+            mood = "bad" if score <= {"nps": 6, "csat": 2, "ces": 3}[kind] else "good"
+            survey: dict[str, Any] = {"kind": kind, "score": score,
+                                      "comment": rng.choice(SURVEY_COMMENTS[locale[:2]][mood])}  # fmt: skip
+            if kind == "csat" and agents:
+                survey["agent"] = rng.choice(agents)
+            when = start + dt.timedelta(minutes=rng.randrange(span))
+            event = _event(customer, f"c{customer.pk}-survey-{k}", rng.choice(["email", "web"]),
+                           "inbound", "survey_answer", "service", when, "", {})  # fmt: skip
+            event["survey"] = survey
+            events.append(event)
+    stored = 0
+    for i in range(0, len(events), 1000):
+        results = events_ingest(events=events[i : i + 1000])
+        stored += sum(r.status == "created" for r in results)
+    return stored
 
 
 # Who routing gives the demo's new cases to (docs/routing.md): username → (kinds, languages,

@@ -177,16 +177,55 @@ def business_add(schedule: Schedule, start: dt.datetime, minutes: int) -> dt.dat
     """
     if minutes < 0:
         raise ScheduleError("minutes must be zero or more")
+    return business_add_duration(schedule, start, dt.timedelta(minutes=minutes))
+
+
+def business_add_duration(
+    schedule: Schedule, start: dt.datetime, duration: dt.timedelta
+) -> dt.datetime:
+    """``business_add`` for any span of business time (a pause of 37.5 minutes moves a due
+    time by exactly that); a zero span returns ``start`` itself."""
+    if duration < dt.timedelta(0):
+        raise ScheduleError("the business time to add must be zero or more")
     moment = _aware(start, "start")
-    if minutes == 0:
+    if not duration:
         return moment.astimezone(schedule.zone)
-    left = dt.timedelta(minutes=minutes)
+    left = duration
     for begin, end in schedule._from(moment):
         span = end - begin
         if left <= span:
             return (begin + left).astimezone(schedule.zone)
         left -= span
     raise AssertionError("unreachable")  # pragma: no cover - _from raises first
+
+
+def next_working_moment(schedule: Schedule, moment: dt.datetime) -> dt.datetime:
+    """``moment`` itself inside working hours, else the next opening (in the schedule's zone).
+
+    A moment exactly at closing time (16:00) is outside: the next opening is returned."""
+    at = _aware(moment, "moment")
+    for begin, end in schedule._from(at):
+        if begin < end:
+            return begin.astimezone(schedule.zone)
+    raise AssertionError("unreachable")  # pragma: no cover - _from raises first
+
+
+def working_day_close(schedule: Schedule, moment: dt.datetime, days: int) -> dt.datetime:
+    """The close of the ``days``-th working day after the local day of ``moment`` ("waiting on
+    the customer for 2 business days": paused on Wednesday, Thursday and Saturday are the two
+    days, so Saturday 16:00 on the Tehran shop's calendar). Days off and holidays do not count.
+    """
+    if days < 1:
+        raise ScheduleError("days must be 1 or more")
+    day = _aware(moment, "moment").astimezone(schedule.zone).date()
+    for _ in range(MAX_DAYS):
+        day += dt.timedelta(days=1)
+        intervals = schedule.intervals(day)
+        if intervals:
+            days -= 1
+            if days == 0:
+                return intervals[-1][1].astimezone(schedule.zone)
+    raise ScheduleError(f"no working time within {MAX_DAYS} days of {moment.isoformat()}")
 
 
 def business_duration(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> dt.timedelta:

@@ -102,6 +102,13 @@ class ServiceLevel(models.Model):
     )
     first_response_minutes = models.PositiveIntegerField(_("first response (business minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution (business minutes)"))
+    # Tighter targets for a customer entitled to support by a purchase (optional).
+    entitled_first_response_minutes = models.PositiveIntegerField(
+        _("first response when entitled (business minutes)"), null=True, blank=True
+    )
+    entitled_resolution_minutes = models.PositiveIntegerField(
+        _("resolution when entitled (business minutes)"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

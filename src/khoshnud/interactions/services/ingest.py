@@ -35,6 +35,7 @@ from khoshnud.inputs import (
     clean_str,
     storable_text,
 )
+from khoshnud.interactions.extensions import StoredEvent, event_extensions
 from khoshnud.interactions.models import (
     Channel,
     Direction,
@@ -103,6 +104,8 @@ class _Event:
     customer_id: int | None
     identities: list[tuple[str, str]]
     profile: dict[str, Any] = field(default_factory=dict)
+    # Fields of settings.KHOSHNUD_EVENT_EXTENSIONS (e.g. "survey"), as their extension cleaned.
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_aware_datetime(value: object, name: str = "occurred_at") -> dt.datetime:
@@ -167,6 +170,12 @@ def _clean_event(index: int, raw: object) -> _Event:
         raise EventError("metadata must be an object")
     metadata_json = clean_json_text(metadata, field="metadata") if metadata else "{}"
     staff = clean_str(raw.get("staff"), field="staff", max_length=150, required=False) or None
+    kind = clean_choice(raw.get("type"), field="type", allowed=TYPES, default="message")
+    extras: dict[str, Any] = {}
+    for name, extension in event_extensions().items():
+        if raw.get(name) is not None:
+            extras[name] = extension.clean(raw[name], event_type=kind)
+            text = text or extension.text(extras[name])
     return _Event(
         index=index,
         source=clean_str(raw.get("source"), field="source", max_length=64, allow_int=True),
@@ -177,7 +186,7 @@ def _clean_event(index: int, raw: object) -> _Event:
         direction=clean_choice(
             raw.get("direction"), field="direction", allowed=DIRECTIONS, default="inbound"
         ),
-        type=clean_choice(raw.get("type"), field="type", allowed=TYPES, default="message"),
+        type=kind,
         stage=clean_choice(raw.get("stage"), field="stage", allowed=STAGES, default=""),
         occurred_at=clean_aware_datetime(raw.get("occurred_at"), field="occurred_at"),
         text=text,
@@ -186,6 +195,7 @@ def _clean_event(index: int, raw: object) -> _Event:
         customer_id=customer_id,
         identities=identities,
         profile=customer,
+        extras=extras,
     )
 
 
@@ -269,6 +279,7 @@ def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
     if missing:  # stored before (a replay) or meanwhile by a concurrent batch: report it
         ids.update(_existing_interactions(missing))
     created: list[int] = []
+    extras: dict[str, list[StoredEvent]] = {}
     for event in stored:
         key = (event.source, event.external_id)
         iid, cid = ids[key]
@@ -276,6 +287,21 @@ def _store(valid: list[_Event], results: list[EventResult | None]) -> list[int]:
         results[event.index] = EventResult(event.index, status, iid, cid)
         if status == "created":
             created.append(iid)
+            for name, value in event.extras.items():
+                extras.setdefault(name, []).append(
+                    StoredEvent(
+                        interaction_id=iid,
+                        customer_id=cid,
+                        channel=event.channel,
+                        occurred_at=event.occurred_at,
+                        staff_id=staff_ids.get(event.staff) if event.staff else None,
+                        source=event.source,
+                        value=value,
+                    )
+                )
+    # Only what this batch created: a replayed event stores nothing twice.
+    for name, items in extras.items():
+        event_extensions()[name].store(items)
     # Repeats inside this batch point at the event stored first.
     for event in valid:
         result = results[event.index]

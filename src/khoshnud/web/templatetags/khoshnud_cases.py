@@ -41,3 +41,20 @@ def time_left(due: dt.datetime | None, now: dt.datetime) -> str:
 @register.filter
 def is_late(due: dt.datetime | None, now: dt.datetime) -> bool:
     return due is not None and due < now
+
+
+@register.simple_tag
+def unread_notifications(user: object) -> int:
+    """``{% unread_notifications user as unread %}``: the header's unread count (one query)."""
+    from khoshnud.cases.notifications import notifications_unread_count
+
+    pk = getattr(user, "pk", None)
+    if not getattr(user, "is_authenticated", False) or pk is None:
+        return 0
+    return notifications_unread_count(user_id=int(pk))
+
+
+@register.filter
+def sla_paused(case: object) -> bool:
+    """True while the case's SLA clock is stopped (it waits on the customer)."""
+    return getattr(case, "paused_at", None) is not None

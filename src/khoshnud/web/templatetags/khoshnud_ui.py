@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from khoshnud.accounts.models import Role
 from khoshnud.calendars import JALALI_MONTHS, Calendar, format_input_date, input_calendar
-from khoshnud.cases.models import CaseKind, CaseStatus, Priority
+from khoshnud.cases.models import CaseKind, CaseStatus, Priority, RuleKind, Target
 from khoshnud.channels.models import DeliveryStatus
 from khoshnud.customers.models import ConsentChannel, DateKind, IdentityKind, Locale, Tier
 from khoshnud.interactions.models import Channel, Direction, InteractionType, JourneyStage
@@ -38,6 +38,8 @@ _CHOICES: dict[str, type[models.TextChoices]] = {
     "role": Role,
     "case_kind": CaseKind,
     "case_status": CaseStatus,
+    "sla_target": Target,
+    "case_rule": RuleKind,
     "priority": Priority,
     "delivery_status": DeliveryStatus,
 }

@@ -81,8 +81,8 @@ class Command(BaseCommand):
         if batch:
             try:
                 periodic_enqueue_due()  # a one-off run does what is due now, then exits
-            except DatabaseError as exc:  # the worker below reconnects, or says why it cannot
-                self.stderr.write(f"khoshnud worker: periodic jobs not enqueued: {exc}")
+            except DatabaseError as exc:  # the worker below retries the database and says why
+                logging.getLogger("khoshnud.worker").warning("periodic jobs not enqueued: %s", exc)
         else:
             PeriodicTicker(periodic_tick_seconds()).start()
         if settings.TASK_BACKEND == "rq":
