@@ -114,3 +114,22 @@ def test_create_preview_and_switch_on_a_birthday_rule_in_persian(
     expect(tomorrow).to_contain_text("芳 王")
     expect(tomorrow).to_contain_text("تبریک تولد")
     page.screenshot(path=str(screenshots / "outreach-tomorrow-fa.png"), full_page=True)
+
+
+def test_outreach_page_in_chinese_shows_lunar_dates_without_tofu(
+    live_server: Any, transactional_db: Any, page: Any, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from khoshnud.engagement.services import rule_create
+    from tests.engagement.conftest import rule_data
+
+    build_data()
+    rule_create(data=rule_data(name="生日祝福"))
+    log_in(page, live_server.url, "zh-hans")
+    page.goto(live_server.url + "/outreach/")
+    expect(page.locator("h1")).to_have_text("主动触达")
+    tomorrow = page.locator("#tomorrow")
+    expect(tomorrow).to_contain_text("芳 王")
+    expect(tomorrow).to_contain_text("农历")  # the lunar birthday in its own calendar
+    page.screenshot(path=str(screenshots / "outreach-tomorrow-zh.png"), full_page=True)

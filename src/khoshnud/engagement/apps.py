@@ -1,4 +1,7 @@
+import logging
+
 from django.apps import AppConfig
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,7 +20,10 @@ class EngagementConfig(AppConfig):
         def _changed(sender: object, customer_ids: list[int], **kwargs: object) -> None:
             from khoshnud.engagement.occasions import occasions_sync
 
-            occasions_sync(customer_ids=customer_ids)
+            try:
+                occasions_sync(customer_ids=customer_ids)
+            except DatabaseError:  # the customer is stored; the hourly job indexes it later
+                logging.getLogger(__name__).exception("occasion index: %s", customer_ids)
 
         personal_dates_changed.connect(_changed, weak=False, dispatch_uid="engagement.occasions")
         register_periodic("engagement.pass", every=300, task=engagement_pass)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from khoshnud.calendars import CalendarDate, next_occurrence
+from khoshnud.calendars import Calendar, CalendarDate, CalendarDateError, next_occurrence
 from khoshnud.customers.models import Customer, PersonalDate
 from khoshnud.engagement.models import Occasion, OccasionKind
 
@@ -46,11 +47,35 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _insert_missing(customer_ids: list[int] | None, *, newest_only: bool = False) -> int:
+def _every_next_date(start: dt.date) -> tuple[str, list[Any]]:
+    """A ``WITH v(cal, m, d, nd)`` of the next occurrence of every (calendar, month, day):
+    3 × 12 × 31 of them, computed in well under a second, so a full build writes each row
+    once instead of inserting it and updating it again."""
+    rows: list[Any] = []
+    for calendar in Calendar.values:
+        for month in range(1, 13):
+            for day in range(1, 32):
+                try:
+                    nd = next_occurrence(CalendarDate(calendar, None, month, day), start)
+                except CalendarDateError:
+                    continue
+                rows.extend((calendar, month, day, nd))
+    marks = ",".join(["(%s, %s, %s, %s)"] * (len(rows) // 4))
+    return f"WITH v(cal, m, d, nd) AS (VALUES {marks}) ", rows
+
+
+def _insert_missing(
+    customer_ids: list[int] | None, *, newest_only: bool = False, start: dt.date | None = None
+) -> int:
     """Rows for personal dates and customer-since days that have none (set-based SQL).
     ``newest_only``: only dates and customers newer than any indexed (two index look-ups
-    instead of two anti-joins over every row: what each scheduler pass does)."""
+    instead of two anti-joins over every row: what each scheduler pass does). ``start``: write
+    the next occurrence at once (the full build); otherwise ``_advance`` sets it."""
     t = _tables()
+    prefix, prefix_params = ("", list[Any]()) if start is None else _every_next_date(start)
+    cast = "::date" if connection.vendor == "postgresql" else ""
+    next_pd = f"COALESCE(v.nd{cast}, %s)" if start else "%s"
+    join_pd = "LEFT JOIN v ON v.cal = pd.calendar AND v.m = pd.month AND v.d = pd.day"
     only_pd = only_cu = ""
     if customer_ids is not None:
         marks = ",".join(["%s"] * len(customer_ids))
@@ -72,31 +97,32 @@ def _insert_missing(customer_ids: list[int] | None, *, newest_only: bool = False
         month = "CAST(strftime('%%m', cu.created_at) AS INTEGER)"
         day = "CAST(strftime('%%d', cu.created_at) AS INTEGER)"
         year = "CAST(strftime('%%Y', cu.created_at) AS INTEGER)"
+    join_cu = f"LEFT JOIN v ON v.cal = 'gregorian' AND v.m = {month} AND v.d = {day}"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {t["occ"]} (customer_id, personal_date_id, kind, label, calendar,
-                    year, month, day, leap_month, next_date)
+            f"""{prefix}INSERT INTO {t["occ"]} (customer_id, personal_date_id, kind, label,
+                    calendar, year, month, day, leap_month, next_date)
                 SELECT pd.customer_id, pd.id, pd.kind, pd.label, pd.calendar, pd.year, pd.month,
-                       pd.day, pd.leap_month, %s
-                FROM {t["pd"]} pd
+                       pd.day, pd.leap_month, {next_pd}
+                FROM {t["pd"]} pd {join_pd if start else ""}
                 WHERE NOT EXISTS (SELECT 1 FROM {t["occ"]} o WHERE o.personal_date_id = pd.id)
                 {only_pd}""",  # noqa: S608 - table names and marks, no input
-            [_UNSET, *(customer_ids or [])],
+            [*prefix_params, _UNSET, *(customer_ids or [])],
         )
-        added = cursor.rowcount
+        added = max(cursor.rowcount, 0)  # SQLite says -1 after a WITH … INSERT
         # The customer-since anniversary: the Gregorian day (UTC) the customer was created.
         cursor.execute(
-            f"""INSERT INTO {t["occ"]} (customer_id, personal_date_id, kind, label, calendar,
-                    year, month, day, leap_month, next_date)
-                SELECT cu.id, NULL, %s, '', 'gregorian', {year}, {month}, {day}, %s, %s
-                FROM {t["cu"]} cu
+            f"""{prefix}INSERT INTO {t["occ"]} (customer_id, personal_date_id, kind, label,
+                    calendar, year, month, day, leap_month, next_date)
+                SELECT cu.id, NULL, %s, '', 'gregorian', {year}, {month}, {day}, %s, {next_pd}
+                FROM {t["cu"]} cu {join_cu if start else ""}
                 WHERE cu.merged_into_id IS NULL AND NOT EXISTS (
                     SELECT 1 FROM {t["occ"]} o
                     WHERE o.customer_id = cu.id AND o.personal_date_id IS NULL)
                 {only_cu}""",  # noqa: S608 - table names and marks, no input
-            [OccasionKind.CUSTOMER_SINCE, False, _UNSET, *(customer_ids or [])],
+            [*prefix_params, OccasionKind.CUSTOMER_SINCE, False, _UNSET, *(customer_ids or [])],
         )
-        added += cursor.rowcount
+        added += max(cursor.rowcount, 0)
     return added
 
 
@@ -149,7 +175,7 @@ def _advance(start: dt.date) -> int:
                       AND v.d = {table}.day AND {table}.next_date < %s""",  # noqa: S608 - table names and marks, no input
                 [*params, start],
             )
-            changed += cursor.rowcount
+            changed += max(cursor.rowcount, 0)
     return changed
 
 
@@ -180,5 +206,5 @@ def occasions_sync(
         added = _insert_missing(None, newest_only=True)
     else:
         _drop_changed()
-        added = _insert_missing(None)
+        added = _insert_missing(None, start=index_start(today))
     return added + _advance(index_start(today))

@@ -224,7 +224,9 @@ def consent_in_force(
     return {pair for pair, granted in latest.items() if granted}
 
 
-STOP_WORDS = frozenset({"stop", "unsubscribe", "لغو", "لغو۱۱", "لغو11", "توقف", "退订", "td"})
+STOP_WORDS = frozenset(
+    {"stop", "/stop", "unsubscribe", "لغو", "لغو۱۱", "لغو11", "توقف", "退订", "td"}
+)
 
 
 def opt_out(*, customer_id: int, channel: str, how: str, at: dt.datetime | None = None) -> bool:
