@@ -236,3 +236,21 @@ def test_each_providers_refusal_of_the_credentials_marks_the_account(
     assert account.last_test_status == "failed"
     assert account.credentials_error.startswith(words)
     assert "refused this account's credentials" in account.credentials_error
+
+
+def test_a_rotated_secret_takes_effect_at_once_although_webhooks_keep_the_account(
+    shop: Shop, django_capture_on_commit_callbacks: Any
+) -> None:
+    cap = django_capture_on_commit_callbacks
+    out = add_account("telegram")
+    path = hook_path(out)
+    assert post_json(path, update(), cap, **SECRET).status_code == 200  # the account is kept
+    admin_client().patch(f"/api/v1/channels/accounts/{out['id']}",
+                         {"credentials": {"secret_token": "rotated_3"}},
+                         content_type="application/json")  # fmt: skip
+    old = post_json(path, update(update_id=900002, message_id=78), cap, **SECRET)
+    assert old.status_code == 403
+    new = post_json(path, update(update_id=900002, message_id=78), cap,
+                    **{"X-Telegram-Bot-Api-Secret-Token": "rotated_3"})  # fmt: skip
+    assert new.status_code == 200 and new.json()["created"] == 1
+    assert Interaction.objects.count() == 2

@@ -22,6 +22,7 @@ from khoshnud.channels.messaging import credentials_accepted
 from khoshnud.channels.models import ChannelAccount, Delivery, DeliveryStatus, Provider
 from khoshnud.channels.outbound import outbound_adapter
 from khoshnud.channels.provider_http import SendError
+from khoshnud.channels.selectors import account_forget
 from khoshnud.customers.identities import IdentityError, normalize_identity
 from khoshnud.inputs import InputError, clean_choice, clean_str
 from khoshnud.interactions.models import Interaction
@@ -84,6 +85,7 @@ def account_update(
                    "credentials_error", "credentials_error_at"]  # fmt: skip
     if fields:
         account.save(update_fields=fields)
+        account_forget(slug=account.slug)
     return account
 
 
@@ -105,6 +107,7 @@ def account_delete(*, account: ChannelAccount) -> None:
             "(its webhook then answers 404 and nothing is sent by it)"
         )
     account.delete()
+    account_forget(slug=account.slug)
 
 
 @dataclass(frozen=True)
