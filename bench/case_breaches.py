@@ -11,9 +11,10 @@ breaches per run); every other due time is ahead.
 
 Measured in the same run:
 
-- ``breach_scan_s``: ``cases.sla.breach_scan`` — the two indexed queries, locking the cases
-  found, recording the breaches, raising the priorities, the history rows and the team lead's
-  notifications — in a transaction rolled back after each of three runs; the median.
+- ``breach_scan_s``: ``cases.sla.breach_scan`` — one query over the two partial indexes that
+  locks the cases it finds, then recording the breaches, raising the priorities (one row
+  update per case), the history rows and the team lead's notifications — in a transaction
+  rolled back after each of three runs; the median.
 - ``breach_find_s``: the two indexed queries alone (the decision).
 - ``breach_scan_naive_s``: the same decision in Python over every open case's row.
 The three decide the same cases (checked).

@@ -3,8 +3,15 @@
 against the same messages posted one by one to /api/v1/events in the same run.
 
 Both go through Django's full request stack in process (middleware, routing, the view), as a
-WSGI worker runs them, without the network; the database queue records each request's
-pipeline task (the pipeline itself runs in the worker, outside these figures).
+WSGI worker runs them, without the network. The case pipeline is on: the bench checks that
+the configured pipeline has the case step and that every stored update queued its pipeline
+task. The pipeline itself runs in the worker: after the timed intake, the bench runs a
+sample of the queued webhook tasks as the worker does (classification, then the case step)
+and reports that rate and the cases opened, apart from the intake figures.
+
+Each rate is given by the wall clock and by this process's CPU time (updates per CPU-second:
+what one free core would do; with SQLite it includes the database's work, with PostgreSQL
+the server's CPU is not counted). On a shared, loaded machine the wall figure is the floor.
 """
 
 from __future__ import annotations
@@ -52,12 +59,47 @@ def _event(update: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+WORKER_SAMPLE = 500
+
+
+def _pipeline_tasks() -> Any:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path="khoshnud.interactions.tasks.run_pipeline")
+
+
+def _worker_sample(task_ids: list[Any]) -> tuple[float, float, int, dict[str, float]]:
+    """Run these queued pipeline tasks as the worker does (each task's steps in order);
+    (wall s, CPU s, cases opened, CPU s per step)."""
+    from khoshnud.cases.models import Case
+    from khoshnud.interactions.pipeline import ids_from_runs, pipeline_steps
+
+    tasks = list(_pipeline_tasks().filter(id__in=task_ids).order_by("enqueued_at"))
+    before = Case.objects.count()
+    per_step: dict[str, float] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    for task in tasks:
+        _event, runs = task.args_kwargs["args"]
+        ids = ids_from_runs(runs)
+        for step in pipeline_steps():  # what pipeline_run does, timed step by step
+            step_cpu = time.process_time()
+            step.run(interaction_ids=ids)
+            name = step.path.rsplit(".", 1)[-1]
+            per_step[name] = per_step.get(name, 0.0) + time.process_time() - step_cpu
+    return (time.perf_counter() - wall, time.process_time() - cpu,
+            Case.objects.count() - before, per_step)  # fmt: skip
+
+
 def run(*, scale: int, db: str) -> dict[str, Any]:
     from django.test import Client, override_settings
 
     from khoshnud.accounts.services import staff_create, token_create
     from khoshnud.channels.messaging_services import account_create
     from khoshnud.interactions.models import Interaction
+    from khoshnud.interactions.pipeline import pipeline_steps
+
+    steps = [s.path for s in pipeline_steps()]
+    assert "khoshnud.cases.services.case_open_or_attach" in steps, f"case step off: {steps}"
 
     secret = "bench-secret_1"  # noqa: S105 (a benchmark's own throwaway account)
     account = account_create(
@@ -77,14 +119,16 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         client.post("/api/v1/events", events[0], content_type="application/json",
                     headers={"Authorization": f"Bearer {bearer}"})  # fmt: skip
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for body in events[1:]:
             resp = client.post("/api/v1/events", body, content_type="application/json",
                                headers={"Authorization": f"Bearer {bearer}"})  # fmt: skip
             assert resp.status_code == 200, resp.content
         events_s = time.perf_counter() - started
+        events_cpu = time.process_time() - cpu_started
+        queued_before = set(_pipeline_tasks().values_list("id", flat=True))
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         marks = [started]  # after each thousand: does the rate fall as the tables grow?
         for i, body in enumerate(updates[1:], 1):
             resp = client.post(f"/hooks/{account.slug}", body, content_type="application/json",
@@ -93,6 +137,10 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
             if i % 1000 == 0:
                 marks.append(time.perf_counter())
         hooks_s = time.perf_counter() - started
+        hooks_cpu = time.process_time() - cpu_started
+        hook_tasks = [
+            t for t in _pipeline_tasks().values_list("id", flat=True) if t not in queued_before
+        ]
 
         replay_started = time.perf_counter()
         replay = updates[1 : min(scale, 1001)]
@@ -103,14 +151,35 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     stored = Interaction.objects.filter(source="telegram").count()
     assert stored == scale, f"stored {stored} of {scale}"
     n = scale - 1
+    # The case pipeline is on: each stored update queued its pipeline task (none for replays).
+    assert len(hook_tasks) == n, f"{len(hook_tasks)} pipeline tasks queued for {n} updates"
     hook_rate, events_rate = n / hooks_s, n / events_s
-    print(f"  /api/v1/events, one event a request:  {events_rate:,.0f} events/s ({events_s:.1f} s)")
-    print(f"  Telegram webhook, one update a request: {hook_rate:,.0f} updates/s ({hooks_s:.1f} s)")
-    print(f"  ratio webhook / events: {hook_rate / events_rate:.2f}")
+    hook_cpu_rate, events_cpu_rate = n / hooks_cpu, n / events_cpu
+    print(f"  pipeline steps: {', '.join(s.rsplit('.', 1)[-1] for s in steps)}")
+    print(f"  /api/v1/events, one event a request:  {events_rate:,.0f} events/s wall "
+          f"({events_s:.1f} s), {events_cpu_rate:,.0f} per CPU-second")  # fmt: skip
+    print(f"  Telegram webhook, one update a request: {hook_rate:,.0f} updates/s wall "
+          f"({hooks_s:.1f} s), {hook_cpu_rate:,.0f} per CPU-second")  # fmt: skip
+    print(f"  pipeline tasks queued by the webhook: {len(hook_tasks):,} (one per update)")
+    print(f"  ratio webhook / events: {hook_rate / events_rate:.2f} wall, "
+          f"{hook_cpu_rate / events_cpu_rate:.2f} CPU")  # fmt: skip
     per_thousand = [round(1000 / (b - a)) for a, b in itertools.pairwise(marks)]
     print(f"  webhook updates/s per thousand, in order: {per_thousand}")
     print(f"  replayed updates (duplicates): {len(replay) / replay_s:,.0f} updates/s")
+    sample = hook_tasks[:WORKER_SAMPLE]
+    worker_s, worker_cpu, opened, per_step = _worker_sample(sample)
+    print(f"  worker, {len(sample):,} of those tasks (classification + case step): "
+          f"{len(sample) / worker_s:,.0f} messages/s wall, {len(sample) / worker_cpu:,.0f} per "
+          f"CPU-second; {opened} cases opened")  # fmt: skip
+    print("  worker CPU ms a message by step: "
+          + ", ".join(f"{k} {v / len(sample) * 1000:.1f}" for k, v in per_step.items()))  # fmt: skip
     return {
+        "webhook_updates_per_cpu_s": round(hook_cpu_rate),
+        "events_api_per_cpu_s": round(events_cpu_rate),
+        "pipeline_tasks_queued": len(hook_tasks),
+        "worker_messages_per_s": round(len(sample) / worker_s),
+        "worker_cases_opened": opened,
+        "worker_cpu_ms_by_step": {k: round(v / len(sample) * 1000, 2) for k, v in per_step.items()},
         "webhook_updates_per_s": round(hook_rate),
         "events_api_per_s": round(events_rate),
         "ratio": round(hook_rate / events_rate, 3),

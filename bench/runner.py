@@ -18,6 +18,7 @@ BENCHES = {
     "cases": 100_000,
     "channels": 20_000,
     "dashboard": 5_000,  # full size: --scale 1000000 --db postgres (docs/benchmarks.md)
+    "engagement": 1_000_000,
 }
 MODULES = {"cases": "case_routing"}  # a bench whose module is not named after it
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/khoshnud_bench"

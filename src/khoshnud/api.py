@@ -131,6 +131,7 @@ def _register() -> None:
     from khoshnud.channels.api import router as channels_router
     from khoshnud.commerce.api import router as commerce_router
     from khoshnud.customers.api import router as customers_router
+    from khoshnud.engagement.api import router as engagement_router
     from khoshnud.feedback.api import router as feedback_router
     from khoshnud.insights.api import router as insights_router
     from khoshnud.interactions.api import router as interactions_router
@@ -146,6 +147,7 @@ def _register() -> None:
     api.add_router("/v1/", channels_router)
     api.add_router("/v1/", feedback_router)
     api.add_router("/v1/", insights_router)
+    api.add_router("/v1/", engagement_router)
 
 
 _register()

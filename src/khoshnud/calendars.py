@@ -123,7 +123,10 @@ def to_gregorian(value: CalendarDate) -> dt.date:
     if value.year is None:
         raise CalendarDateError("a date without a year has no single Gregorian day")
     if value.calendar == Calendar.GREGORIAN:
-        return dt.date(value.year, value.month, value.day)
+        try:
+            return dt.date(value.year, value.month, value.day)
+        except ValueError as exc:  # 29 February of a common year: next_occurrence steps back
+            raise CalendarDateError(str(exc)) from exc
     if value.calendar == Calendar.JALALI:
         try:
             return jdatetime.date(value.year, value.month, value.day).togregorian()

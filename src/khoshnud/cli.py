@@ -22,6 +22,7 @@ COMMANDS = {
     "periodic": "periodic",
     "migrate": "migrate",
     "insights": "insights",
+    "engagement": "engagement",
 }
 
 USAGE = """usage: khoshnud COMMAND [options]
@@ -41,6 +42,7 @@ commands:
   insights    rebuild the dashboard's rollups from scratch (`insights rebuild`) or refresh them
   bench       run a benchmark: ingest, timeline, language, cases, channels, dashboard
   migrate     create or update the database schema
+  engagement  run: one outreach scheduler pass now (or --now ISO8601); prints its JSON
   manage      any Django management command
 """
 

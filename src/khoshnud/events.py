@@ -25,6 +25,8 @@ CASE_BREACHED = "case.breached"  # the breach scan found a target missed (cases/
 CASE_REMINDED = "case.reminded"  # an automation reminded the customer (cases/rules.py)
 CASE_ESCALATED = "case.escalated"  # an automation escalated an unassigned case
 CASE_FOLLOW_UP = "case.follow_up"  # a hand-off rule opened a care follow-up of this case
+# What counts as a hand-off (metrics and the case page): a kind change, a care follow-up.
+HANDOFF_ACTIONS = (CASE_HANDED_OFF, CASE_FOLLOW_UP)
 
 # An agent's routing profile (audit log actions; docs/routing.md).
 AGENT_AVAILABILITY_CHANGED = "agent.availability_changed"

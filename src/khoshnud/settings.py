@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "khoshnud.cases",
     "khoshnud.channels",
     "khoshnud.feedback",
+    "khoshnud.engagement",
     "khoshnud.ops",
     "khoshnud.insights",
     "khoshnud.web",
@@ -279,15 +280,32 @@ KHOSHNUD_INBOX_BREACHING_HOURS = float(os.environ.get("KHOSHNUD_INBOX_BREACHING_
 # agents' customer ratings come from (a function user_ids → {user id: CSAT 1–5}; the neutral
 # one until customer feedback lands).
 KHOSHNUD_ROUTING_MAX_OPEN_CASES = int(_env_number("KHOSHNUD_ROUTING_MAX_OPEN_CASES", "20", int, 1))
-KHOSHNUD_AGENT_RATINGS = "khoshnud.cases.routing.agent_ratings_neutral"
+# Customer feedback provides them (docs/feedback.md): each agent's smoothed CSAT.
+KHOSHNUD_AGENT_RATINGS = "khoshnud.feedback.ratings.agent_csat_ratings"
 # Fields of an ingested event that another app reads (khoshnud/interactions/extensions.py):
 # "survey" on "type": "survey_answer" events records the answer (docs/feedback.md).
 KHOSHNUD_EVENT_EXTENSIONS = {"survey": "khoshnud.feedback.ingest.SURVEY_EVENTS"}
+# Feedback (docs/feedback.md): no customer is invited to a survey more than once in this many
+# days, across all surveys (0: no limit); the public survey page's requests per address per
+# minute; outbound emails rendered by another app (the survey invitation's score links).
+KHOSHNUD_SURVEY_FATIGUE_DAYS = int(_env_number("KHOSHNUD_SURVEY_FATIGUE_DAYS", "30", int, 0))
+KHOSHNUD_SURVEY_PAGE_RATE = int(_env_number("KHOSHNUD_SURVEY_PAGE_RATE", "30", int, 1))
+# Agent ratings: the smoothing's weight of the neutral prior, the routing window, and how many
+# ratings a month puts an agent on the recognition list; unhappy answers older than this many
+# days when they arrive (an import) open no care follow-up.
+KHOSHNUD_RATING_PRIOR_WEIGHT = _env_number("KHOSHNUD_RATING_PRIOR_WEIGHT", "5", float, 0)
+KHOSHNUD_RATING_WINDOW_DAYS = int(_env_number("KHOSHNUD_RATING_WINDOW_DAYS", "90", int, 1))
+KHOSHNUD_RECOGNITION_MIN_RATINGS = int(
+    _env_number("KHOSHNUD_RECOGNITION_MIN_RATINGS", "10", int, 1)
+)
+KHOSHNUD_RECOVERY_WINDOW_DAYS = int(_env_number("KHOSHNUD_RECOVERY_WINDOW_DAYS", "7", int, 0))
+KHOSHNUD_EMAIL_RENDERERS = {"survey_invitation": "khoshnud.feedback.delivery.invitation_email"}
 # What other apps add to each timeline row (khoshnud/interactions/timeline.py).
 KHOSHNUD_TIMELINE_ANNOTATORS = [
     "khoshnud.language.selectors.timeline_analyses",
     "khoshnud.commerce.selectors.timeline_orders",
     "khoshnud.channels.selectors.timeline_deliveries",
+    "khoshnud.feedback.selectors.timeline_scores",
 ]
 
 LOGGING = {
@@ -328,3 +346,18 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Outreach (docs/engagement.md). SMS goes through SMS.ir's REST API (POST /v1/send/bulk,
+# https://app.sms.ir/developer/help); the base URL is a setting so tests use a local server.
+KHOSHNUD_OUTBOUND_ADAPTERS["sms"] = "khoshnud.channels.sms.SmsIrAdapter"
+SMS_IR_API_BASE = os.environ.get("SMS_IR_API_BASE", "https://api.sms.ir/v1")
+SMS_IR_API_KEY = os.environ.get("SMS_IR_API_KEY", "")
+SMS_IR_LINE_NUMBER = os.environ.get("SMS_IR_LINE_NUMBER", "")
+KHOSHNUD_INTERACTION_PIPELINE += [
+    "khoshnud.engagement.services.opt_outs_from_replies",  # a STOP reply withdraws consent
+    "khoshnud.engagement.services.triggers_from_notifications",  # "notification" events
+]
+# A pass sends at most this many messages per batch (one SMTP connection per batch).
+KHOSHNUD_ENGAGEMENT_BATCH = int(_env_number("KHOSHNUD_ENGAGEMENT_BATCH", "200", int, 1))
+KHOSHNUD_ENGAGEMENT_MAX_ATTEMPTS = int(_env_number("KHOSHNUD_ENGAGEMENT_MAX_ATTEMPTS", "5", int, 1))
+KHOSHNUD_ENGAGEMENT_RETRY_SECONDS = _env_number("KHOSHNUD_ENGAGEMENT_RETRY_SECONDS", "60", float, 0)

@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("khoshnud.channels.urls")),
     path("", include("khoshnud.insights.urls")),
+    path("", include("khoshnud.feedback.urls")),
+    path("outreach/", include("khoshnud.engagement.urls")),
     path("", include("khoshnud.web.urls")),
 ]
 

@@ -23,9 +23,11 @@ from khoshnud.api import api
 from khoshnud.cases.services import case_open
 from khoshnud.channels.messaging_services import account_create
 from khoshnud.customers.services import customer_create
+from khoshnud.engagement.services import rule_create
 from khoshnud.ops.demo_data import demo_service_catalog
 from tests.channels.messaging_helpers import TELEGRAM
 from tests.conftest import event
+from tests.engagement.conftest import rule_data
 from tests.web.conftest import analyse, ingester, make_sara
 
 pytestmark = pytest.mark.django_db
@@ -83,9 +85,22 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/service-levels"): (Role.AGENT, READ, 200),
     ("put", "/api/v1/service-levels"): (Role.MANAGER, WRITE, 200),
     ("post", "/api/v1/agents/me/availability"): (Role.AGENT, WRITE, 200),
-    # The managers' dashboard (docs/insights.md).
+    # The managers' case rules (docs/sla.md): everyone reads, managers write.
+    ("get", "/api/v1/case-rules"): (Role.AGENT, READ, 200),
+    ("put", "/api/v1/case-rules/{rule_kind}"): (Role.MANAGER, WRITE, 200),
+    ("patch", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 200),
+    ("delete", "/api/v1/channels/accounts/{account_id}"): (Role.ADMIN, WRITE, 204),
+    ("post", "/api/v1/channels/accounts/{account_id}/test"): (Role.ADMIN, WRITE, 400),  # no one
+    # Feedback figures are every agent's; the managers' dashboards are the managers'.
+    ("get", "/api/v1/metrics"): (Role.AGENT, READ, 200),
     ("get", "/api/v1/insights"): (Role.MANAGER, READ, 200),
     ("get", "/api/v1/insights/daily"): (Role.MANAGER, READ, 200),
+    # Outreach: rules are the managers'; anyone reads them and fires an event.
+    ("post", "/api/v1/engagement/rules"): (Role.MANAGER, WRITE, 201),
+    ("get", "/api/v1/engagement/rules"): (Role.AGENT, READ, 200),
+    ("get", "/api/v1/engagement/upcoming"): (Role.AGENT, READ, 200),
+    ("post", "/api/v1/engagement/trigger"): (Role.AGENT, WRITE, 201),
+    ("get", "/api/v1/engagement/rules/{rule_id}/preview/{customer_id}"): (Role.AGENT, READ, 200),
 }
 
 # URL name → (method, role, scope, expected success status); the staff web UI.
@@ -109,14 +124,29 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:agent_availability": ("post", Role.AGENT, WRITE, 302),
     "web:agent_list": ("get", Role.MANAGER, READ, 200),
     "web:agent_update": ("post", Role.MANAGER, WRITE, 302),
+    # The case rules page is the managers'.
+    "web:case_rules": ("get", Role.MANAGER, READ, 200),
+    "web:case_rule_save": ("post", Role.MANAGER, WRITE, 302),
     # The channel accounts page is the admins'; the forms below lack the fields (400).
     "channels:account_list": ("get", Role.ADMIN, READ, 200),
     "channels:account_add": ("post", Role.ADMIN, WRITE, 400),
     "channels:account_test": ("post", Role.ADMIN, WRITE, 400),
-    # The managers' dashboard, the rows behind its figures and its CSV export.
+    "channels:account_edit": ("post", Role.ADMIN, WRITE, 400),  # the form lacks its fields
+    "channels:account_switch": ("post", Role.ADMIN, WRITE, 302),
+    "channels:account_delete": ("post", Role.ADMIN, WRITE, 400),  # the box is not ticked
+    # The SLA's notifications: each staff member's own.
+    "web:notification_list": ("get", Role.AGENT, READ, 200),
+    "web:notification_read": ("post", Role.AGENT, WRITE, 302),
+    # The managers' dashboards.
     "insights:dashboard": ("get", Role.MANAGER, READ, 200),
     "insights:rows": ("get", Role.MANAGER, READ, 200),
     "insights:export": ("get", Role.MANAGER, READ, 200),
+    # Outreach: everyone sees; a manager saves (the empty form below: 400) and switches on.
+    "engagement:home": ("get", Role.AGENT, READ, 200),
+    "engagement:log": ("get", Role.AGENT, READ, 200),
+    "engagement:rule_edit": ("get", Role.AGENT, READ, 200),
+    "engagement:rule_new": ("post", Role.MANAGER, WRITE, 400),
+    "engagement:rule_activate": ("post", Role.MANAGER, WRITE, 302),
 }
 
 # URL name → (method, status for everyone): pages anyone may open.
@@ -130,6 +160,8 @@ PUBLIC: dict[str, tuple[str, int]] = {
     # A provider's webhook: no session, no token, its signature authenticates (a Telegram
     # account's takes no GET: 403 for everyone).
     "channels:webhook": ("get", 403),
+    # An outreach email's opt-out link: its signed token is the key (a forged one: 404).
+    "engagement:unsubscribe": ("get", 404),
 }
 
 
@@ -183,6 +215,8 @@ def world(db: Any) -> dict[str, Any]:
         "other_id": other.pk,
         "interaction_id": interaction_id,
         "case_id": case.pk,
+        "rule_id": rule_create(data=rule_data()).pk,
+        "rule_kind": "follow_up_complaint",
     }
 
 
@@ -243,6 +277,15 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
         "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
         "/api/v1/agents/me/availability": {"available": False},
+        "/api/v1/case-rules/{rule_kind}": {"enabled": True},
+        "/api/v1/channels/accounts/{account_id}": {"name": "Shop bot (old)"},
+        "/api/v1/channels/accounts/{account_id}/test": {"recipient": ""},
+        "/api/v1/engagement/rules": rule_data(),
+        "/api/v1/engagement/trigger": {
+            "event": "room_ready",
+            "customer_id": w["customer_id"],
+            "key": "access-1",
+        },
         "/api/v1/cases": {
             "customer_id": w["customer_id"],
             "kind": "support",
@@ -309,12 +352,24 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:agent_availability": "/me/availability/",
         "web:agent_list": "/agents/",
         "web:agent_update": f"/agents/{world['agent_id']}/",
+        "web:case_rules": "/cases/rules/",
+        "web:case_rule_save": "/cases/rules/follow_up_complaint/",
         "channels:account_list": "/channels/accounts/",
         "channels:account_add": "/channels/accounts/add/",
         "channels:account_test": f"/channels/accounts/{world['account_id']}/test/",
+        "channels:account_edit": f"/channels/accounts/{world['account_id']}/edit/",
+        "channels:account_switch": f"/channels/accounts/{world['account_id']}/switch/",
+        "channels:account_delete": f"/channels/accounts/{world['account_id']}/delete/",
+        "web:notification_list": "/notifications/",
+        "web:notification_read": "/notifications/read/",
         "insights:dashboard": "/insights/",
         "insights:rows": "/insights/rows/",
         "insights:export": "/insights/export.csv",
+        "engagement:home": "/outreach/",
+        "engagement:log": "/outreach/log/",
+        "engagement:rule_edit": f"/outreach/rules/{world['rule_id']}/",
+        "engagement:rule_new": "/outreach/rules/new/",
+        "engagement:rule_activate": f"/outreach/rules/{world['rule_id']}/active/",
     }[name]
     client = _client(caller)
     form = {"need": "care", "assignee": "", "status": "waiting", "priority": "high",
@@ -357,6 +412,7 @@ def test_public_pages_open_for_everyone(world: dict[str, Any], caller: Caller, n
         "api:openapi-view": "/api/docs",
         "api:api-root": "/api/",
         "channels:webhook": f"/hooks/{world['account_slug']}",
+        "engagement:unsubscribe": "/outreach/u/forged/",
     }[name]
     client = _client(caller)
     response = client.post(url, {"language": "fa"}) if method == "post" else client.get(url)

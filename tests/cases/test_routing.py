@@ -321,7 +321,8 @@ def test_routing_reads_a_fixed_number_of_queries(
         _route(shop, _agent(f"r{n:02d}"), kinds=["support"])
     case = _open(shop)
     case.assignee = None
-    with django_assert_num_queries(2):  # agents; capped loads (neutral ratings ask nothing)
+    # Agents; capped loads; their CSAT ratings (feedback.ratings: one grouped query).
+    with django_assert_num_queries(3):
         decision = route_decision(case=case, language="en")
     assert decision is not None and len(decision.ranked) == 12
     assert len(routing_agents(team_id=case.team_id or 0)) == 12

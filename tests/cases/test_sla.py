@@ -188,7 +188,8 @@ def test_notifications_page_and_header_count(shop: Shop) -> None:
     assert "unread-count" not in client.get("/notifications/").content.decode()
 
 
-def test_case_page_and_inbox_show_the_stopped_clock(shop: Shop, clock: Any) -> None:
+def test_case_page_and_inbox_show_the_stopped_clock(shop: Shop, clock: Any, settings: Any) -> None:
+    settings.KHOSHNUD_INBOX_BREACHING_HOURS = 100  # Saturday 10:00 is within 100 h of Wednesday
     case = _support_case(shop)
     agent = shop.agents["support"]
     clock.set("12-02 15:00")
@@ -197,3 +198,7 @@ def test_case_page_and_inbox_show_the_stopped_clock(shop: Shop, clock: Any) -> N
     client.force_login(agent)
     assert "sla-paused" in client.get(f"/cases/{case.pk}/").content.decode()
     assert "sla-paused" in client.get("/cases/?tab=team").content.decode()
+    # A stopped clock is not "breaching soon"; running again, it is.
+    assert f"/cases/{case.pk}/" not in client.get("/cases/?tab=breaching").content.decode()
+    case_status_set(case_id=case.pk, status="open", actor=agent)
+    assert f"/cases/{case.pk}/" in client.get("/cases/?tab=breaching").content.decode()

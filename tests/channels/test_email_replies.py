@@ -201,12 +201,19 @@ def test_a_closed_case_a_messaging_channel_or_no_address_is_refused(
     assert resp.status_code == 409
     assert resp.json() == {"detail": f"case {closed.pk} is closed; reopen it to reply"}
 
+    chat = _case(shop, channel="chat")
+    resp = _reply(shop, chat.pk, "Hello", django_capture_on_commit_callbacks)
+    assert resp.status_code == 422
+    assert resp.json()["detail"] == (
+        "channel: replies by chat are not sent yet; channels that can send: "
+        "email, instagram, sms, telegram, wechat, whatsapp"
+    )
+    # SMS goes out through the gateway (docs/channels.md), to a phone number the customer has.
     sms = _case(shop, channel="sms")
     resp = _reply(shop, sms.pk, "Hello", django_capture_on_commit_callbacks)
     assert resp.status_code == 422
     assert resp.json()["detail"] == (
-        "channel: replies by sms are not sent yet; channels that can send: "
-        "email, instagram, telegram, wechat, whatsapp"
+        f"customer: customer #{shop.customer.pk} has no sms address to reply to"
     )
     # A Telegram case whose customer never wrote on Telegram has no chat to answer in.
     telegram = _case(shop, channel="telegram")

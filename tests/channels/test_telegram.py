@@ -307,18 +307,77 @@ def test_a_5xx_then_success_sends_once_more(
     assert (delivery.status, delivery.attempts, delivery.provider_id) == ("sent", 2, "100")
 
 
-def test_a_reply_longer_than_telegram_allows_is_refused_and_nothing_stored(
+def test_split_text_cuts_at_paragraphs_then_lines_then_spaces_then_anywhere() -> None:
+    from khoshnud.channels.messaging import split_text
+
+    assert split_text("short", 10) == ["short"]
+    # 14 units, limit 10: the paragraph break at 4 is not in the second half (≥ 5) of the
+    # first 10, its second newline at 5 is: cut after it.
+    assert split_text("aaaa\n\nbb cc dd", 10) == ["aaaa", "bb cc dd"]
+    # Limit 8: the break at 4 is in the second half (≥ 4): cut there.
+    assert split_text("aaaa\n\nbbbbbbb", 8) == ["aaaa", "bbbbbbb"]
+    # A space in the second half when there is no line break.
+    assert split_text("aaaaaa bbbbbb", 10) == ["aaaaaa", "bbbbbb"]
+    # No break at all: cut at the limit.
+    assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+    # Telegram counts UTF-16 units: an emoji is 2, so five fit in 10.
+    assert split_text("😀" * 6, 10) == ["😀" * 5, "😀"]
+
+
+def test_a_reply_longer_than_telegram_allows_goes_in_parts_and_a_retry_sends_only_the_rest(
+    shop: Shop, provider: FakeProvider, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from khoshnud.channels.services import delivery_attempt
+
+    settings.KHOSHNUD_DELIVERY_MAX_ATTEMPTS = 3
+    path = hook_path(add_account("telegram"))
+    post_json(path, update(), django_capture_on_commit_callbacks, **SECRET)
+    case = Case.objects.get()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    # Three paragraphs of 3,000 characters: 3,000 + 2 + 3,000 > 4,096, and each break is in
+    # the second half (≥ 2,048) of the 4,096 that fit: one paragraph a message.
+    paragraphs = ["ا" * 3000, "ب" * 3000, "پ" * 3000]
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = shop.client(shop.manager).post(
+            f"/api/v1/cases/{case.pk}/replies", {"text": "\n\n".join(paragraphs)},
+            content_type="application/json",
+        )  # fmt: skip
+    assert resp.status_code == 201, resp.content
+    out = resp.json()
+    provider.answer("/bot", 200, {"ok": True, "result": {"message_id": 501}})
+    provider.answer("/bot", 429, {"ok": False, "error_code": 429,
+                    "description": "Too Many Requests: retry after 3",
+                    "parameters": {"retry_after": 3}})  # fmt: skip
+    assert delivery_attempt(interaction_id=out["id"]) == "queued"
+    delivery = Delivery.objects.get(interaction_id=out["id"])
+    assert (delivery.provider_id, delivery.attempts) == ("501", 1)
+    assert [r.body["text"] for r in provider.requests] == paragraphs[:2]
+    provider.answer("/bot", 200, {"ok": True, "result": {"message_id": 502}})
+    provider.answer("/bot", 200, {"ok": True, "result": {"message_id": 503}})
+    assert delivery_attempt(interaction_id=out["id"]) == "sent"
+    # The first part was not sent twice: 501 once, then the second again, then the third.
+    assert [r.body["text"] for r in provider.requests] == [
+        paragraphs[0],
+        *paragraphs[1:],
+        paragraphs[2],
+    ][:1] + paragraphs[1:2] * 2 + paragraphs[2:]
+    assert Delivery.objects.get(interaction_id=out["id"]).provider_id == "501,502,503"
+    assert Interaction.objects.filter(direction="outbound").count() == 1  # one reply
+
+
+def test_a_reply_that_would_need_more_than_five_messages_is_refused_and_nothing_stored(
     shop: Shop, provider: FakeProvider, django_capture_on_commit_callbacks: Any
 ) -> None:
     path = hook_path(add_account("telegram"))
     post_json(path, update(), django_capture_on_commit_callbacks, **SECRET)
     case = Case.objects.get()
     before = Interaction.objects.count()
+    # 12,000 emoji are 24,000 UTF-16 units: 6 messages of at most 4,096.
     resp = shop.client(shop.manager).post(
-        f"/api/v1/cases/{case.pk}/replies", {"text": "ب" * 4097}, content_type="application/json"
+        f"/api/v1/cases/{case.pk}/replies", {"text": "😀" * 12000}, content_type="application/json"
     )
     assert resp.status_code == 422
-    assert "Telegram takes at most 4,096 characters" in resp.json()["detail"]
+    assert "at most 5 messages for one reply; this reply needs 6" in resp.json()["detail"]
     assert Interaction.objects.count() == before and Delivery.objects.count() == 0
     assert provider.requests == []
 

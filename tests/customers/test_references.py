@@ -97,4 +97,7 @@ def test_erasure_deletes_the_analyses_and_the_api_stops_serving_them(
     assert client.get(timeline).json()["items"][0]["analysis"] is None
     assert client.get(f"/api/v1/interactions/{other.id}/analysis").status_code == 200
     log = AuditLog.objects.get(action="interaction.erase")
-    assert log.data["erased"] == {"interactions": 1, "analyses": 1, "cases": 0}
+    assert log.data["erased"] == {
+        "interactions": 1, "analyses": 1, "cases": 0, "survey answers": 0, "care follow-ups": 0,
+        "outreach_sends": 0,
+    }  # fmt: skip

@@ -146,8 +146,11 @@ def test_erasure_blanks_text_and_is_audited(make_staff) -> None:  # type: ignore
     assert log.data == {
         "count": 1,
         "reason": "GDPR request",
-        "erased": {"interactions": 1, "analyses": 0, "cases": 0},
-    }
+        "erased": {
+            "interactions": 1, "analyses": 0, "cases": 0, "survey answers": 0,
+            "care follow-ups": 0, "outreach_sends": 0,
+        },
+    }  # fmt: skip
 
 
 def test_classification_is_enqueued_after_commit(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]

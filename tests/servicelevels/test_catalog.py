@@ -86,7 +86,9 @@ def test_manager_creates_a_calendar_and_an_entry_by_api(api_client: Callable[...
     assert resp.status_code == 200
     assert ServiceLevel.objects.get().first_response_minutes == 20
     listed = manager.get("/api/v1/service-levels").json()
-    assert listed == [{**entry, "first_response_minutes": 20, "channel": "", "id": listed[0]["id"]}]
+    assert listed == [{**entry, "first_response_minutes": 20, "channel": "", "id": listed[0]["id"],
+                       "entitled_first_response_minutes": None,
+                       "entitled_resolution_minutes": None}]  # fmt: skip
     # Agents read the catalog but do not write it.
     agent = api_client("agent")
     assert agent.get("/api/v1/calendars").status_code == 200

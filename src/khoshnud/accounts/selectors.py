@@ -13,9 +13,15 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
         return None
     if getattr(user, "is_superuser", False):
         return Role.ADMIN
+    # Read once per user object: a request asks it for the view, the header's links and the
+    # access rule of each part of the page (five queries on a case page before this).
+    if hasattr(user, "_khoshnud_role"):
+        return user._khoshnud_role  # type: ignore[no-any-return]
     names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
     held = [r for r in Role if r.value in names]
-    return max(held, key=lambda r: ROLE_RANK[r]) if held else None
+    role = max(held, key=lambda r: ROLE_RANK[r]) if held else None
+    setattr(user, "_khoshnud_role", role)  # noqa: B010 - an attribute of our own
+    return role
 
 
 def user_has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:

@@ -12,11 +12,12 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from khoshnud.accounts.api_auth import require
-from khoshnud.accounts.models import Scope
+from khoshnud.accounts.models import Role, Scope
 from khoshnud.cases.access import access_case, access_case_kind, cases_visible_to
 from khoshnud.cases.assignment import agent_availability_set
-from khoshnud.cases.models import Case
+from khoshnud.cases.models import Case, CaseRule
 from khoshnud.cases.replies import CaseClosed, case_reply
+from khoshnud.cases.rules import case_rule_set, case_rules
 from khoshnud.cases.selectors import case_interaction_ids, case_summary
 from khoshnud.cases.services import case_open
 from khoshnud.inputs import InputError
@@ -236,3 +237,70 @@ def set_my_availability(request: HttpRequest, payload: AvailabilityIn) -> dict[s
         "languages": list(profile.languages),
         "max_open_cases": profile.max_open_cases,
     }
+
+
+class CaseRuleIn(Schema):
+    enabled: bool = Field(..., strict=True, examples=[True])
+    after: int | None = Field(
+        None,
+        examples=[2],
+        description="waiting_remind_close: business days waiting; unassigned_escalate: minutes",
+    )
+    then: int | None = Field(
+        None, examples=[3], description="waiting_remind_close: business days more, then close"
+    )
+    message: str = Field("", description="waiting_remind_close: the reminder sent to the customer")
+    messages: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[
+            {"fa": "سلام، هنوز منتظر پاسخ شما هستیم.", "zh-hans": "您好，我们仍在等待您的回复。"}
+        ],
+        description="the reminder per customer language (fa, zh-hans, en); `message` otherwise",
+    )
+    tiers: list[str] = Field(default_factory=list, description="follow_up_tier: customer tiers")
+
+
+class CaseRuleOut(CaseRuleIn):
+    kind: str
+
+
+def _rule_out(kind: str, rule: CaseRule | None) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "enabled": bool(rule and rule.enabled),
+        "after": rule.after if rule else None,
+        "then": rule.then if rule else None,
+        "message": rule.message if rule else "",
+        "messages": dict(rule.messages) if rule else {},
+        "tiers": list(rule.tiers) if rule else [],
+    }
+
+
+@router.get("/case-rules", response=list[CaseRuleOut])
+def list_case_rules(request: HttpRequest) -> list[dict[str, Any]]:
+    """The managers' rules (docs/cases.md#rules): `waiting_remind_close`,
+    `unassigned_escalate`, `follow_up_tier`, `follow_up_complaint`; one never set is off."""
+    require(request, scope=Scope.READ)
+    return [_rule_out(kind, rule) for kind, rule in case_rules().items()]
+
+
+@router.put("/case-rules/{rule_kind}", response=CaseRuleOut)
+def set_case_rule(request: HttpRequest, rule_kind: str, payload: CaseRuleIn) -> dict[str, Any]:
+    """Set one rule (manager). 422 for an unknown kind, a number below 1, or a rule that would
+    do nothing (a waiting rule with neither reminder text nor `then`; a tier rule without
+    tiers) — nothing changed."""
+    require(request, scope=Scope.WRITE, role=Role.MANAGER)
+    try:
+        rule = case_rule_set(
+            kind=rule_kind,
+            enabled=payload.enabled,
+            after=payload.after,
+            then=payload.then,
+            message=payload.message,
+            messages=payload.messages,
+            tiers=payload.tiers,
+            actor=request.user,
+        )
+    except InputError as exc:
+        raise HttpError(422, str(exc)) from None
+    return _rule_out(rule.kind, rule)

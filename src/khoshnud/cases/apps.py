@@ -20,3 +20,11 @@ class CasesConfig(AppConfig):
 
         # The SLA breach scan (cases/sla.py), every minute; KHOSHNUD_PERIODIC overrides it.
         register_periodic("cases.breach_scan", every=60, task=tasks.scan_breaches)
+        # The managers' time-based rules (cases/rules.py).
+        register_periodic("cases.automations", every=60, task=tasks.run_rules)
+
+        from khoshnud.cases.rules import follow_up_on_resolved
+        from khoshnud.cases.signals import case_resolved
+
+        # Hand-off rules: a care follow-up after a resolution (queued, idempotent).
+        case_resolved.connect(follow_up_on_resolved, dispatch_uid="cases.follow_up")

@@ -262,7 +262,7 @@ def _history_counts(case_ids: list[int]) -> tuple[dict[int, int], set[int]]:
     for start in range(0, len(case_ids), 10_000):
         chunk = case_ids[start : start + 10_000]
         handoffs.update(
-            CaseEvent.objects.filter(case_id__in=chunk, action=events.CASE_HANDED_OFF)
+            CaseEvent.objects.filter(case_id__in=chunk, action__in=events.HANDOFF_ACTIONS)
             .values("case_id")
             .annotate(n=Count("id"))
             .values_list("case_id", "n")

@@ -37,7 +37,11 @@ PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
 
 class Case(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    # No single-column indexes on customer, team and assignee: the composite indexes below lead
+    # with them, and each index costs every case the pipeline opens (bench/ingest.py).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=CaseKind)
     status = models.CharField(_("status"), max_length=8, choices=CaseStatus, default=CaseStatus.NEW)
     priority = models.CharField(
@@ -46,7 +50,7 @@ class Case(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
     subject = models.CharField(_("subject"), max_length=200, blank=True, default="")
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases", db_index=False
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -54,6 +58,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
+        db_index=False,
     )
     tags = models.JSONField(default=list, blank=True)
     # When the opening message occurred (not when the row was written): SLA clocks count from it.
@@ -240,7 +245,8 @@ class CaseRule(models.Model):
     task, or a hand-off rule run when a case is resolved.
 
     ``after`` is N (business days waiting; minutes unassigned); ``then`` is M (business days
-    more before closing); ``tiers`` the customer tiers a follow-up rule applies to.
+    more before closing); ``message`` / ``messages`` the reminder (per customer language);
+    ``tiers`` the customer tiers a follow-up rule applies to.
     """
 
     kind = models.CharField(_("rule"), max_length=24, choices=RuleKind, unique=True)
@@ -248,6 +254,8 @@ class CaseRule(models.Model):
     after = models.PositiveIntegerField(_("after"), null=True, blank=True)
     then = models.PositiveIntegerField(_("then after"), null=True, blank=True)
     message = models.TextField(_("reminder text"), blank=True, default="")
+    # The reminder in the customer's language (Locale code → text); ``message`` when none.
+    messages = models.JSONField(_("reminder text per language"), default=dict, blank=True)
     tiers = models.JSONField(_("customer tiers"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

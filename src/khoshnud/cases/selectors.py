@@ -267,7 +267,7 @@ def inbox_cases(
     Tabs: ``mine`` (assigned to the user), ``team`` (the cases of the user's teams — every case
     for a manager in no team), ``unassigned``, ``breaching`` (open cases due to be resolved
     within ``settings.KHOSHNUD_INBOX_BREACHING_HOURS`` wall-clock hours of ``now``, or already
-    past due). Without a status filter only open cases (new, open, waiting) are shown.
+    past due; not those waiting on the customer, whose clock is stopped). Without a status filter only open cases (new, open, waiting) are shown.
     """
     qs = cases
     if flt.tab == "mine":
@@ -281,6 +281,7 @@ def inbox_cases(
     elif flt.tab == "breaching":
         hours = settings.KHOSHNUD_INBOX_BREACHING_HOURS if breach_hours is None else breach_hours
         qs = qs.filter(resolution_due__lte=now + dt.timedelta(hours=hours))
+        qs = qs.exclude(paused_at__isnull=False)  # waiting on the customer: its clock is stopped
     qs = qs.filter(status=flt.status) if flt.status else qs.filter(status__in=OPEN_STATUSES)
     for field, value in (
         ("kind", flt.kind),
@@ -301,10 +302,11 @@ def inbox_cases(
 
 
 def case_handoffs(*, case_ids: Sequence[int]) -> dict[int, int]:
-    """How many times each case was handed off (``case.handed_off`` events); one query."""
+    """How many times each case was handed off (``case.handed_off`` events, and the care
+    follow-up a hand-off rule opened after it: ``case.follow_up``); one query."""
     counts = dict.fromkeys(case_ids, 0)
     rows = (
-        CaseEvent.objects.filter(case_id__in=list(case_ids), action=events.CASE_HANDED_OFF)
+        CaseEvent.objects.filter(case_id__in=list(case_ids), action__in=events.HANDOFF_ACTIONS)
         .values("case_id")
         .annotate(n=Count("id"))
         .values_list("case_id", "n")

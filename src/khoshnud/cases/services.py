@@ -38,6 +38,7 @@ from khoshnud.cases.models import (
 from khoshnud.cases.selectors import cases_answered, pipeline_rows, teams_by_kind
 from khoshnud.cases.signals import announce_resolved
 from khoshnud.cases.sla import Schedules, sla_pause, sla_resume
+from khoshnud.commerce.selectors import SupportPeriod, entitlement_at, support_periods
 from khoshnud.customers.models import Customer
 from khoshnud.db import datetime_adapter, insert_rows, json_adapter
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
@@ -96,8 +97,10 @@ def _new_case(
     catalog: ServiceCatalog,
     teams: dict[str, Team],
     blank: BlankCases | None = None,
+    entitled: bool = False,
 ) -> Case:
-    """An unsaved case with its team and due times from the catalog (none without an entry).
+    """An unsaved case with its team and due times from the catalog (none without an entry);
+    the entry's tighter entitled targets when the customer is ``entitled`` to support.
 
     With ``blank`` (the pipeline step's), the instance is a copy of its defaults instead of a
     new ``Case(...)``: the same object for a tenth of the cost (tests/cases check both agree).
@@ -114,11 +117,12 @@ def _new_case(
     case.time_zone = settings.TIME_ZONE
     entry = catalog.entry_for(kind=kind, tier=tier, channel=channel)
     if entry is not None:
-        due = catalog.due_times(entry=entry, opened_at=opened_at)
+        due = catalog.due_times(entry=entry, opened_at=opened_at, entitled=entitled)
         case.service_level = entry
         case.first_response_due = due.first_response_due
         case.resolution_due = due.resolution_due
         case.time_zone = due.time_zone
+        case._entitled_targets = due.entitled  # type: ignore[attr-defined]  # for the history
     return case
 
 
@@ -138,7 +142,25 @@ def _opened_changes(case: Case) -> dict[str, Any]:
         "priority": case.priority,
         "team": case.team.name if case.team else None,
         "service_level": str(case.service_level) if case.service_level else None,
+        **({"entitled": True} if getattr(case, "_entitled_targets", False) else {}),
     }
+
+
+def _opened_event(case: Case, actor: User | None, reason: str) -> CaseEvent:
+    """The unsaved "opened" history row of a case opened one at a time."""
+    return CaseEvent(
+        case=case,
+        actor=actor,
+        action=events.CASE_OPENED,
+        reason=reason,
+        changes=_opened_changes(case),
+    )
+
+
+def _entitled(customer_id: int, moment: dt.datetime) -> bool:
+    """Whether a purchase entitles the customer to support at ``moment`` (docs/cases.md)."""
+    periods = support_periods(customer_ids=[customer_id]).get(customer_id, [])
+    return entitlement_at(periods, moment) is not None
 
 
 def case_open(
@@ -192,15 +214,10 @@ def case_open(
             priority=str(priority),
             catalog=service_catalog(),
             teams=teams_by_kind(),
+            entitled=_entitled(pk, moment),
         )
         case.save()
-        CaseEvent.objects.create(
-            case=case,
-            actor=user,
-            action=events.CASE_OPENED,
-            reason="opened by hand",
-            changes=_opened_changes(case),
-        )
+        _opened_event(case, user, "opened by hand").save()
         cases_route(cases=[case])  # routing (docs/routing.md), when the team uses it
         audit_log(
             actor=actor,
@@ -255,6 +272,15 @@ class _Prices:
 
     _catalog: ServiceCatalog | None = None
     _teams: dict[str, Team] | None = None
+    _periods: dict[int, list[SupportPeriod]] | None = None
+    _period_customers: frozenset[int] = frozenset()
+
+    def periods(self, customer_ids: set[int]) -> dict[int, list[SupportPeriod]]:
+        """The support periods of the chunk's customers (one query per chunk that opens)."""
+        if self._periods is None or not customer_ids <= self._period_customers:
+            self._periods = support_periods(customer_ids=customer_ids)
+            self._period_customers = frozenset(customer_ids)
+        return self._periods
 
     def __init__(self) -> None:
         self.blank = BlankCases()
@@ -329,6 +355,10 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
                 catalog=prices.catalog(),
                 teams=prices.teams(),
                 blank=prices.blank,
+                entitled=entitlement_at(
+                    prices.periods(customer_ids).get(row["customer_id"], []), when
+                )
+                is not None,
             )
             reason = f"message {row['id']}: need {need}" + (", negative" if negative else "")
             batch.new_cases.append(new)
@@ -641,7 +671,8 @@ def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str
         catalog = service_catalog()
         entry = catalog.entry_for(kind=case.kind, tier=tier or "standard", channel=case.channel)
         if entry is not None:
-            due = catalog.due_times(entry=entry, opened_at=case.opened_at)
+            entitled = _entitled(case.customer_id, case.opened_at)
+            due = catalog.due_times(entry=entry, opened_at=case.opened_at, entitled=entitled)
             case.service_level = entry
             case.first_response_due = due.first_response_due
             case.resolution_due = due.resolution_due
@@ -679,3 +710,15 @@ def case_note_add(*, case_id: object, text: object, actor: Actor) -> Interaction
         case.save(update_fields=["updated_at"])
         _event(case, user, events.CASE_NOTE_ADDED, {"interaction": note.pk})
     return note
+
+
+def case_interaction_attach(
+    *, case_id: int, interaction_id: int, role: str = ThreadRole.INBOUND
+) -> bool:
+    """Put an existing interaction on a case's thread (another app's follow-up: a survey
+    answer on the care case it opened). Idempotent: an interaction already on a case stays
+    where it is; returns whether it was attached now."""
+    _link, created = CaseInteraction.objects.get_or_create(
+        interaction_id=interaction_id, defaults={"case_id": case_id, "role": role}
+    )
+    return created

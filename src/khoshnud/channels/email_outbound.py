@@ -15,8 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.module_loading import import_string
 
 from khoshnud.channels.outbound import ReplyDraft
+from khoshnud.channels.provider_http import PermanentSendError
 from khoshnud.customers.models import Identity, IdentityKind, Locale
 from khoshnud.interactions.models import Interaction
 
@@ -82,6 +84,17 @@ def html_body(text: str, locale: str) -> str:
     )
 
 
+def rendered(name: str, interaction: Interaction) -> tuple[str, str]:
+    """(plain text, HTML) of an email another app renders when it is sent, by the function
+    ``settings.KHOSHNUD_EMAIL_RENDERERS[name]`` (a survey invitation adds its secret links
+    then, so that the log never holds them)."""
+    path = settings.KHOSHNUD_EMAIL_RENDERERS.get(name)
+    if path is None:
+        raise PermanentSendError(f"no email renderer {name!r} (KHOSHNUD_EMAIL_RENDERERS)")
+    result: tuple[str, str] = import_string(path)(interaction=interaction)
+    return result
+
+
 class EmailAdapter:
     """The email channel's outbound adapter (see channels.outbound)."""
 
@@ -120,13 +133,18 @@ class EmailAdapter:
             headers["In-Reply-To"] = meta["in_reply_to"]
         if meta.get("references"):
             headers["References"] = " ".join(meta["references"])
+        text, html_part = interaction.text, None
+        if meta.get("render"):  # another app builds this email (a survey's score links)
+            text, html_part = rendered(meta["render"], interaction)
         message = EmailMultiAlternatives(
             subject=meta.get("subject", ""),
-            body=interaction.text,
+            body=text,
             from_email=meta.get("from") or settings.DEFAULT_FROM_EMAIL,
             to=[address],
             headers=headers,
             connection=get_connection(fail_silently=False),
         )
-        message.attach_alternative(html_body(interaction.text, meta.get("lang", "en")), "text/html")
+        if html_part is None:
+            html_part = html_body(text, meta.get("lang", "en"))
+        message.attach_alternative(html_part, "text/html")
         message.send(fail_silently=False)

@@ -23,12 +23,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from khoshnud.channels import credentials as creds
-from khoshnud.channels.models import ChannelAccount
+from khoshnud.channels.models import ChannelAccount, Delivery
 from khoshnud.channels.outbound import ReplyDraft
 from khoshnud.channels.provider_http import (
     Answer,
     CredentialsRefused,
     PermanentSendError,
+    SendError,
     TransientSendError,
     call,
     classify_http,
@@ -133,12 +134,76 @@ class MessagingAdapter:
         raise NotImplementedError
 
 
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """``text`` in parts of at most ``limit`` UTF-16 code units (how Telegram counts), cut at
+    a paragraph, else a line, else a space in the part's second half, else where it must."""
+    parts: list[str] = []
+    rest = text
+    while _utf16_len(rest) > limit:
+        end, units = 0, 0
+        for i, ch in enumerate(rest):  # the longest prefix that fits
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > limit:
+                end = i
+                break
+        window = rest[:end]
+        cut = -1
+        for sep in ("\n\n", "\n", " "):
+            found = window.rfind(sep)
+            if found >= end // 2:
+                cut = found + len(sep)
+                break
+        if cut <= 0:
+            cut = end
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest.strip():
+        parts.append(rest)
+    return parts
+
+
 class TelegramAdapter(MessagingAdapter):
-    """Bot API ``sendMessage`` (https://core.telegram.org/bots/api#sendmessage)."""
+    """Bot API ``sendMessage`` (https://core.telegram.org/bots/api#sendmessage). A reply
+    longer than Telegram's 4,096 characters goes as consecutive messages, cut at paragraphs
+    or lines; a part already sent is not sent again when a later one is retried."""
 
     channel = "telegram"
     name = "Telegram"
     max_text = 4096
+    max_parts = 5
+
+    def check_text(self, text: str) -> None:
+        parts = len(split_text(text, self.max_text))
+        if parts > self.max_parts:
+            raise InputError(
+                "text",
+                f"Telegram takes at most {self.max_text:,} characters in a message and Khoshnud "
+                f"sends at most {self.max_parts} messages for one reply; this reply needs "
+                f"{parts}: shorten it",
+            )
+
+    def send(self, *, interaction: Interaction, address: str) -> str:
+        account_id, recipient = split_address(address)
+        account = active_account(account_id)
+        # The ids of parts sent by an earlier attempt (kept on the delivery while queued).
+        done = (
+            Delivery.objects.filter(interaction_id=interaction.pk)
+            .values_list("provider_id", flat=True)
+            .first()
+        )
+        sent = [i for i in (done or "").split(",") if i]
+        for part in split_text(interaction.text, self.max_text)[len(sent) :]:
+            try:
+                sent.append(self.send_text(account=account, to=recipient, text=part))
+            except SendError as exc:
+                exc.sent_ids = sent  # type: ignore[attr-defined]
+                raise
+        credentials_accepted(account)
+        return ",".join(sent)
 
     def send_text(self, *, account: ChannelAccount, to: str, text: str) -> str:
         token = creds.decrypt(account.credentials_encrypted)["bot_token"]

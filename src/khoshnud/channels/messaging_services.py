@@ -188,12 +188,20 @@ def webhook_receive(*, account: ChannelAccount, parsed: hooks.Parsed) -> Webhook
                 "customer": customer,
             }
         )
-    with transaction.atomic():
-        results = events_ingest(events=events) if events else []
-        rejected = [r for r in results if r.status == "rejected"]
-        if rejected:
-            raise InputError("message", rejected[0].error or "a message could not be stored")
-        applied = receipts_apply(channel=account.provider, receipts=parsed.receipts)
+    if len(events) == 1 and not parsed.receipts:
+        # The usual update (one message, no receipt): ingestion's own transaction is the
+        # whole of it, retried there on a transient failure; no savepoint around it.
+        results = events_ingest(events=events)
+        if results[0].status == "rejected":
+            raise InputError("message", results[0].error or "the message could not be stored")
+        applied = 0
+    else:
+        with transaction.atomic():
+            results = events_ingest(events=events) if events else []
+            rejected = [r for r in results if r.status == "rejected"]
+            if rejected:
+                raise InputError("message", rejected[0].error or "a message could not be stored")
+            applied = receipts_apply(channel=account.provider, receipts=parsed.receipts)
     return WebhookResult(
         created=sum(r.status == "created" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),

@@ -45,7 +45,11 @@ def accounts_list() -> QuerySet[ChannelAccount]:
 
 def account_by_slug(*, slug: str) -> ChannelAccount | None:
     """The active account whose webhook this is; None for an unknown or inactive one."""
-    return ChannelAccount.objects.filter(slug=slug, is_active=True).first()
+    # get(), not first(): no ORDER BY to build on every webhook request (the slug is unique).
+    try:
+        return ChannelAccount.objects.get(slug=slug, is_active=True)
+    except ChannelAccount.DoesNotExist:
+        return None
 
 
 def account_webhook_url(*, account: ChannelAccount, request: HttpRequest | None = None) -> str:

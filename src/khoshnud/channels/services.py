@@ -85,6 +85,10 @@ def delivery_attempt(*, interaction_id: int) -> str:
             )
         except Exception as exc:  # any failure of the send is one failed attempt
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            # A reply sent in parts: the ids of those that went, not sent again on retry.
+            parts = getattr(exc, "sent_ids", None)
+            if parts:
+                delivery.provider_id = ",".join(parts)[:255]
             if (
                 delivery.attempts >= settings.KHOSHNUD_DELIVERY_MAX_ATTEMPTS
                 or interaction.erased_at is not None

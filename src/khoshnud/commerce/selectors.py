@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet, Sum
@@ -52,3 +54,44 @@ def timeline_orders(*, interaction_ids: Sequence[int]) -> dict[int, dict[str, An
         .values("number", "placed_at", "total", "currency", "items")
     }
     return {pk: {"order": orders[number]} for pk, number in numbers.items() if number in orders}
+
+
+@dataclass(frozen=True)
+class SupportPeriod:
+    """Support a purchase grants: from the order until ``support_days`` later."""
+
+    start: dt.datetime
+    until: dt.datetime
+    product: str
+    order: str
+
+
+def support_periods(*, customer_ids: Iterable[int]) -> dict[int, list[SupportPeriod]]:
+    """customer id → the support periods their purchases grant (products with
+    ``support_days`` > 0), latest end first; one query."""
+    out: dict[int, list[SupportPeriod]] = {}
+    rows = (
+        OrderLine.objects.filter(
+            order__customer_id__in=list(customer_ids), product__support_days__gt=0
+        )
+        .order_by()
+        .values_list(
+            "order__customer_id", "order__placed_at", "product__support_days", "product__name",
+            "order__number",
+        )
+    )  # fmt: skip
+    for customer_id, placed_at, days, product, number in rows:
+        out.setdefault(customer_id, []).append(
+            SupportPeriod(placed_at, placed_at + dt.timedelta(days=days), product, number)
+        )
+    for periods in out.values():
+        periods.sort(key=lambda p: p.until, reverse=True)
+    return out
+
+
+def entitlement_at(periods: Sequence[SupportPeriod], moment: dt.datetime) -> SupportPeriod | None:
+    """The period covering ``moment`` that lasts longest (``start`` ≤ moment < ``until``)."""
+    for period in periods:  # latest end first
+        if period.start <= moment < period.until:
+            return period
+    return None

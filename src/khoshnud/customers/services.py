@@ -36,6 +36,7 @@ from khoshnud.customers.models import (
 )
 from khoshnud.customers.references import customer_references_merge
 from khoshnud.customers.search import fold
+from khoshnud.customers.signals import announce_dates_changed
 from khoshnud.db import select_in
 from khoshnud.inputs import (
     InputError,
@@ -250,6 +251,7 @@ def customer_create(*, data: Mapping[str, Any], actor: Actor = None) -> Customer
         )
     customer = Customer.objects.create(**profile)
     _add_details(customer, pairs, dates, data.get("consents") or [], actor)
+    announce_dates_changed(customer_ids=[customer.pk])  # its occasions (customer since)
     audit_log(
         actor=actor,
         action="customer.create",
@@ -277,6 +279,8 @@ def customer_update(
     if changed:
         customer.save()
     _add_details(customer, pairs, dates, data.get("consents") or [], actor)
+    if dates:
+        announce_dates_changed(customer_ids=[customer.pk])
     audit_log(
         actor=actor,
         action="customer.update",
@@ -374,6 +378,7 @@ def customer_merge(*, target: Customer, source: Customer, actor: Actor = None) -
     target, source = locked[target.pk], locked[source.pk]
     # Every app re-points its own rows (customers.references): this app imports none of them.
     moved = customer_references_merge(source_id=source.pk, target_id=target.pk)
+    announce_dates_changed(customer_ids=[target.pk, source.pk])
     for field in PROFILE_FIELDS[:2]:
         if not getattr(target, field) and getattr(source, field):
             setattr(target, field, getattr(source, field))

@@ -7,7 +7,8 @@ survey; a customer who answers twice counts twice.
 - **NPS** of the 0–10 answers: promoters (9–10) minus detractors (0–6), as a percentage of
   all of them (passives 7–8 count in the total only); −100 to 100, one decimal.
 - **CSAT** of the 1–5 answers: the share of 4 and 5, in percent, one decimal.
-- **CES** of the 1–7 answers: the mean, two decimals (lower is easier).
+- **CES** of the 1–7 answers ("it was easy": 1 very difficult … 7 very easy): the mean,
+  two decimals.
 - No answer in the period: ``value`` is ``None`` and ``n`` 0, never 0.
 
 The pure functions ``nps_value``, ``csat_value`` and ``ces_value`` compute the figures from

@@ -89,20 +89,23 @@ class Question(models.Model):
 
 
 class Invitation(models.Model):
-    """One customer asked one survey: a link that works once, until it expires. Only a digest
-    of the link's secret is stored."""
+    """One customer asked one survey: a link that works once, until it expires. The link's
+    token is an HMAC of ``secret`` under the SECRET_KEY (feedback.links): the database alone
+    does not give it away, and the sending task can build it again."""
 
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    token_digest = models.CharField(max_length=64, unique=True)
+    secret = models.CharField(max_length=64, unique=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
     reason = models.CharField(_("why"), max_length=16, choices=Trigger, default=Trigger.MANUAL)
     locale = models.CharField(_("language"), max_length=8, default="en")
     created_at = models.DateTimeField(_("sent at"))
     expires_at = models.DateTimeField(_("expires at"))
+    # The first score given with one tap from the email; the rest of the page may follow.
+    started_at = models.DateTimeField(_("first score at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     interaction_id = models.BigIntegerField(null=True, blank=True)  # the logged outbound message
 
@@ -275,3 +278,19 @@ class DelightAction(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id}: {self.note[:40]}"
+
+
+class PageHits(models.Model):
+    """Requests to the public survey page from one client address in the current window (the
+    page's rate limit, kept in the database so that every web process shares it)."""
+
+    ip = models.CharField(max_length=45, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("survey page requests")
+        verbose_name_plural = _("survey page requests")
+
+    def __str__(self) -> str:
+        return f"{self.ip}: {self.count}"

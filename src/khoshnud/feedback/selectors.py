@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from khoshnud import events
 from khoshnud.cases.models import Case, CaseEvent, CaseStatus
+from khoshnud.feedback.models import SurveyResponse
 
 
 def case_resolvers(case_ids: Iterable[int]) -> dict[int, int | None]:
@@ -29,4 +31,24 @@ def case_resolvers(case_ids: Iterable[int]) -> dict[int, int | None]:
     )
     for case_id, actor_id in resolving:
         out[case_id] = actor_id  # the latest resolution wins
+    return out
+
+
+_KIND_LABELS = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
+
+
+def timeline_scores(*, interaction_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Timeline annotator (settings.KHOSHNUD_TIMELINE_ANNOTATORS): the scores a survey answer
+    carried, ``survey_scores: [{"kind": "NPS", "score": 9}]``. One query a page."""
+    rows = (
+        SurveyResponse.objects.filter(interaction_id__in=list(interaction_ids), score__isnull=False)
+        .order_by("interaction_id", "question__position", "id")
+        .values_list("interaction_id", "kind", "score")
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for interaction_id, kind, score in rows:
+        if interaction_id is None:
+            continue
+        entry = out.setdefault(interaction_id, {"survey_scores": []})
+        entry["survey_scores"].append({"kind": _KIND_LABELS.get(kind, "•"), "score": score})
     return out

@@ -25,3 +25,23 @@ def answers_followed_up(*, responses: Sequence[SurveyResponse]) -> None:
 
     recoveries_after_answers(responses=responses)
     verdicts_after_answers(responses=responses)
+
+
+def answers_erase_comments(*, customer_id: int) -> int:
+    """Erase handler (customers.references): a comment is the customer's own words."""
+    return (
+        SurveyResponse.objects.filter(customer_id=customer_id)
+        .exclude(comment="")
+        .update(comment="")
+    )
+
+
+def recoveries_erase_notes(*, customer_id: int) -> int:
+    """Erase handler: a follow-up's note may quote the customer."""
+    from khoshnud.feedback.models import Recovery
+
+    return (
+        Recovery.objects.filter(customer_id=customer_id)
+        .exclude(outcome_note="")
+        .update(outcome_note="")
+    )

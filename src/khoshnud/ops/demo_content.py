@@ -427,3 +427,46 @@ APPOINTMENT_TEXT = {
     "zh": "已预约上门保养咖啡机",
     "en": "Espresso machine service visit booked",
 }
+
+# Customer feedback (khoshnud.feedback): the demo surveys' texts and answers' comments, by
+# language and mood ("good", "bad").
+SURVEY_TEXTS = {
+    "nps": {
+        "en": "How likely are you to recommend our shop to a friend?",
+        "fa": "چقدر احتمال دارد فروشگاه ما را به دوستانتان پیشنهاد کنید؟",
+        "zh-hans": "您向朋友推荐我们店的可能性有多大？",
+    },
+    "csat": {
+        "en": "How satisfied are you with how we handled your request?",
+        "fa": "از رسیدگی ما به درخواستتان چقدر راضی هستید؟",
+        "zh-hans": "您对我们处理您请求的方式满意吗？",
+    },
+    "ces": {
+        "en": "It was easy to get what I needed.",
+        "fa": "به‌راحتی به آنچه می‌خواستم رسیدم.",
+        "zh-hans": "我很容易就得到了需要的帮助。",
+    },
+    "why": {
+        "en": "What is the main reason?",
+        "fa": "دلیل اصلی چیست؟",
+        "zh-hans": "主要原因是什么？",
+    },
+}
+SURVEY_COMMENTS = {
+    "fa": {
+        "good": ["ارسال خیلی سریع بود، ممنون", "قهوه تازه و خوش‌عطر بود", "پشتیبانی صبور و دلسوز",
+                 ""],
+        "bad": ["سفارشم دیر رسید و کسی جواب نداد", "آسیاب بعد از یک هفته خراب شد",
+                "قیمت‌ها نسبت به کیفیت بالاست"],
+    },
+    "zh": {
+        "good": ["送货很快，谢谢", "咖啡很新鲜", "客服很耐心", ""],
+        "bad": ["订单迟到了，也没人回复", "磨豆机用了一周就坏了", "价格偏高"],
+    },
+    "en": {
+        "good": ["Quick delivery, thank you", "Great beans, very fresh", "Helpful and patient support",
+                 ""],
+        "bad": ["My order was late and nobody answered", "The grinder broke after a week",
+                "Too expensive for the quality"],
+    },
+}  # fmt: skip

@@ -24,6 +24,7 @@ from khoshnud.cases.assignment import agent_profile_update
 from khoshnud.commerce.models import Order, OrderLine, Product
 from khoshnud.customers.models import Customer, Locale
 from khoshnud.customers.services import consent_record, customer_create
+from khoshnud.engagement.services import rule_create
 from khoshnud.interactions.models import Interaction
 from khoshnud.interactions.services import events_ingest
 from khoshnud.ops.demo_content import (
@@ -40,6 +41,8 @@ from khoshnud.ops.demo_content import (
     MESSAGES,
     PRODUCTS,
     REPLIES,
+    SURVEY_COMMENTS,
+    SURVEY_TEXTS,
     TIERS,
     UK_MOBILE,
     ZH_GIVEN,
@@ -286,7 +289,61 @@ def build_demo(
             results = events_ingest(events=events[i : i + 1000])
             stored += sum(r.status == "created" for r in results)
     progress(f"{stored} interactions")
-    return {"customers": len(people), "orders": order_count, "interactions": stored}
+    answers = demo_feedback(people=people, start=start, now=now, staff=staff)
+    progress(f"{answers} survey answers")
+    # Each answer is an interaction too (a "survey answer" on the customer's timeline).
+    return {"customers": len(people), "orders": order_count, "interactions": stored + answers,
+            "survey_answers": answers}  # fmt: skip
+
+
+def demo_feedback(
+    *, people: list[tuple[Customer, str]], start: dt.datetime, now: dt.datetime, staff: list[str]
+) -> int:
+    """The demo surveys (after a case, after a purchase, a relationship NPS kept inactive so
+    the demo does not email 2,000 customers) and about one answer per five customers, spread
+    over the months, brought in like another tool's history (``"type": "survey_answer"``
+    events): the metrics, agent ratings and recent care follow-ups have something to show."""
+    from khoshnud.feedback.surveys import survey_create
+
+    texts = SURVEY_TEXTS
+    titles = {"en": "How did we do?", "fa": "کار ما چطور بود؟", "zh-hans": "我们做得怎么样？"}
+    with transaction.atomic():
+        survey_create(name="After a case (CSAT)", trigger="case_resolved", delay_hours=2,
+                      titles=titles, questions=[{"kind": "csat", "texts": texts["csat"],
+                                                 "comment_texts": texts["why"]}])  # fmt: skip
+        survey_create(name="After a purchase (CES)", trigger="purchase", delay_days=7,
+                      titles=titles, questions=[{"kind": "ces", "texts": texts["ces"]}])  # fmt: skip
+        survey_create(name="Relationship NPS", trigger="periodic", period_days=90, active=False,
+                      titles=titles, questions=[{"kind": "nps", "texts": texts["nps"],
+                                                 "comment_texts": texts["why"]}])  # fmt: skip
+    rng = random.Random(SEED + 10)  # its own sequence: the rest of the demo stays as it was
+    weights = {"nps": [3, 1, 1, 2, 2, 4, 6, 10, 14, 22, 20], "csat": [5, 5, 10, 30, 40],
+               "ces": [3, 4, 6, 10, 20, 30, 27]}  # fmt: skip
+    agents = [u for u in staff if u in DEMO_ROUTING] or staff
+    events: list[dict[str, Any]] = []
+    span = int((now - start).total_seconds() // 60) - 1
+    for customer, locale in people:
+        if rng.random() >= 0.2:
+            continue
+        for k in range(rng.choice([1, 1, 2])):
+            kind = rng.choice(["nps", "csat", "csat", "ces"])
+            low, high = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}[kind]
+            score = rng.choices(range(low, high + 1), weights=weights[kind])[0]
+            mood = "bad" if score <= {"nps": 6, "csat": 2, "ces": 3}[kind] else "good"
+            survey: dict[str, Any] = {"kind": kind, "score": score,
+                                      "comment": rng.choice(SURVEY_COMMENTS[locale[:2]][mood])}  # fmt: skip
+            if kind == "csat" and agents:
+                survey["agent"] = rng.choice(agents)
+            when = start + dt.timedelta(minutes=rng.randrange(span))
+            event = _event(customer, f"c{customer.pk}-survey-{k}", rng.choice(["email", "web"]),
+                           "inbound", "survey_answer", "service", when, "", {})  # fmt: skip
+            event["survey"] = survey
+            events.append(event)
+    stored = 0
+    for i in range(0, len(events), 1000):
+        results = events_ingest(events=events[i : i + 1000])
+        stored += sum(r.status == "created" for r in results)
+    return stored
 
 
 # Who routing gives the demo's new cases to (docs/routing.md): username → (kinds, languages,
@@ -396,3 +453,77 @@ def _event(
 
 
 __all__ = ["Locale", "build_demo", "demo_exists", "demo_service_catalog"]
+
+
+# Outreach (docs/engagement.md): a birthday rule and customers whose birthdays are tomorrow
+# (greeted today, one day ahead) and the day after (greeted tomorrow), in three calendars.
+DEMO_BIRTHDAYS = [
+    ("نگار", "رضایی", "fa", "Asia/Tehran", Calendar.JALALI, 1),
+    ("Lei", "Zhang", "zh-hans", "Asia/Shanghai", Calendar.CHINESE, 1),
+    ("Emma", "Wilson", "en", "Europe/London", Calendar.GREGORIAN, 1),
+    ("مهسا", "کاظمی", "fa", "Asia/Tehran", Calendar.JALALI, 2),
+    ("静", "李", "zh-hans", "Asia/Shanghai", Calendar.CHINESE, 2),
+]
+
+
+def demo_outreach(*, today: dt.date) -> int:
+    """The demo's birthday rule (one day ahead, 09:00–20:00 in the customer's time, email
+    then SMS) and five customers with birthdays tomorrow and the day after."""
+    rule_create(
+        data={
+            "name": "Birthday greeting",
+            "kind": "occasion",
+            "occasion": "birthday",
+            "lead_days": 1,
+            "channels": ["email", "sms"],
+            "send_window": ["09:00", "20:00"],
+            "quiet_hours": ["13:00", "14:00"],
+            "offer_code": "BDAY-15",
+            "products": "Espresso beans (dark roast)",
+            "templates": {
+                "fa": {
+                    "subject": "{{ first_name }} عزیز، تولدت پیشاپیش مبارک!",
+                    "body": "سلام {{ first_name }} عزیز،\n\nفردا {{ occasion_date }} روز "
+                    "تولد شماست. با کد {{ offer_code }} یک هدیه از ما بگیرید: {{ products }}.",
+                },
+                "zh-hans": {
+                    "subject": "{{ first_name }}，提前祝您生日快乐！",
+                    "body": "{{ first_name }}您好：\n\n明天（{{ occasion_date }}）是您的生日。"
+                    "凭优惠码 {{ offer_code }} 领取我们的礼物：{{ products }}。",
+                },
+                "en": {
+                    "subject": "Happy birthday for tomorrow, {{ first_name }}!",
+                    "body": "Hello {{ first_name }},\n\nTomorrow ({{ occasion_date }}) is your "
+                    "birthday. Use {{ offer_code }} for a gift from us: {{ products }}.",
+                },
+            },
+        }
+    )
+    for n, (first, last, locale, zone, calendar, ahead) in enumerate(DEMO_BIRTHDAYS):
+        day = from_gregorian(today + dt.timedelta(days=ahead), calendar)
+        # Without a year (a lunar leap month needs its year to be checked).
+        date = f"{day.month:02d}-{day.day:02d}"
+        if day.leap_month:
+            date = f"{day.year}-{date}"
+        customer_create(
+            data={
+                "first_name": first,
+                "last_name": last,
+                "locale": locale,
+                "time_zone": zone,
+                "calendar": Calendar.GREGORIAN if calendar == Calendar.CHINESE else calendar,
+                "identities": {"email": f"birthday{n + 1}@example.com"},
+                "personal_dates": [
+                    {
+                        "kind": "birthday",
+                        "calendar": calendar,
+                        "date": date,
+                        "leap_month": day.leap_month,
+                    }
+                ],
+                "consents": [
+                    {"channel": "email", "granted": True, "method": CONSENT_METHODS[locale[:2]][0]}
+                ],
+            }
+        )
+    return len(DEMO_BIRTHDAYS)

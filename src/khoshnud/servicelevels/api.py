@@ -54,6 +54,12 @@ class ServiceLevelIn(Schema):
     calendar: str = Field(..., examples=["Tehran shop"], description="the calendar's name")
     first_response_minutes: int = Field(..., examples=[120])
     resolution_minutes: int = Field(..., examples=[480])
+    entitled_first_response_minutes: int | None = Field(
+        None,
+        examples=[60],
+        description="optional tighter target for a customer entitled to support by a purchase",
+    )
+    entitled_resolution_minutes: int | None = Field(None, examples=[240])
 
 
 class ServiceLevelOut(ServiceLevelIn):
@@ -97,6 +103,8 @@ def _entry_out(entry: ServiceLevel) -> dict[str, Any]:
         "calendar": entry.calendar.name,
         "first_response_minutes": entry.first_response_minutes,
         "resolution_minutes": entry.resolution_minutes,
+        "entitled_first_response_minutes": entry.entitled_first_response_minutes,
+        "entitled_resolution_minutes": entry.entitled_resolution_minutes,
     }
 
 
@@ -148,6 +156,8 @@ def set_service_level(request: HttpRequest, payload: ServiceLevelIn) -> dict[str
             calendar=calendar,
             first_response_minutes=payload.first_response_minutes,
             resolution_minutes=payload.resolution_minutes,
+            entitled_first_response_minutes=payload.entitled_first_response_minutes,
+            entitled_resolution_minutes=payload.entitled_resolution_minutes,
             actor=request.user,
         )
     except InputError as exc:

@@ -210,6 +210,24 @@ def next_working_moment(schedule: Schedule, moment: dt.datetime) -> dt.datetime:
     raise AssertionError("unreachable")  # pragma: no cover - _from raises first
 
 
+def working_day_close(schedule: Schedule, moment: dt.datetime, days: int) -> dt.datetime:
+    """The close of the ``days``-th working day after the local day of ``moment`` ("waiting on
+    the customer for 2 business days": paused on Wednesday, Thursday and Saturday are the two
+    days, so Saturday 16:00 on the Tehran shop's calendar). Days off and holidays do not count.
+    """
+    if days < 1:
+        raise ScheduleError("days must be 1 or more")
+    day = _aware(moment, "moment").astimezone(schedule.zone).date()
+    for _ in range(MAX_DAYS):
+        day += dt.timedelta(days=1)
+        intervals = schedule.intervals(day)
+        if intervals:
+            days -= 1
+            if days == 0:
+                return intervals[-1][1].astimezone(schedule.zone)
+    raise ScheduleError(f"no working time within {MAX_DAYS} days of {moment.isoformat()}")
+
+
 def business_duration(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     """Working time between two moments (negative when ``end`` is before ``start``)."""
     a, b = _aware(start, "start"), _aware(end, "end")

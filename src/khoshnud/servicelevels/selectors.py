@@ -33,6 +33,7 @@ class DueTimes:
     first_response_due: dt.datetime
     resolution_due: dt.datetime
     time_zone: str
+    entitled: bool = False  # the entry's entitled (tighter) targets were used
 
 
 @dataclass
@@ -46,18 +47,27 @@ class ServiceCatalog:
         """The most specific entry: (kind, tier, channel) before (kind, tier, any channel)."""
         return self.entries.get((kind, tier, channel)) or self.entries.get((kind, tier, ""))
 
-    def due_times(self, *, entry: ServiceLevel, opened_at: dt.datetime) -> DueTimes:
+    def due_times(
+        self, *, entry: ServiceLevel, opened_at: dt.datetime, entitled: bool = False
+    ) -> DueTimes:
         """First-response and resolution due times, counted in business minutes from
-        ``opened_at`` on the entry's calendar, in the calendar's zone."""
+        ``opened_at`` on the entry's calendar, in the calendar's zone; the entry's entitled
+        targets when the customer is ``entitled`` to support and the entry has them."""
         schedule = self.schedules.get(entry.calendar_id)
         if schedule is None:
             schedule = self.schedules[entry.calendar_id] = calendar_schedule(
                 calendar=entry.calendar
             )
+        first, resolution = entry.first_response_minutes, entry.resolution_minutes
+        tighter = entitled and entry.entitled_first_response_minutes is not None
+        if tighter and entry.entitled_resolution_minutes is not None:
+            first = entry.entitled_first_response_minutes or first
+            resolution = entry.entitled_resolution_minutes
         return DueTimes(
-            first_response_due=business_add(schedule, opened_at, entry.first_response_minutes),
-            resolution_due=business_add(schedule, opened_at, entry.resolution_minutes),
+            first_response_due=business_add(schedule, opened_at, first),
+            resolution_due=business_add(schedule, opened_at, resolution),
             time_zone=schedule.time_zone,
+            entitled=bool(tighter),
         )
 
 

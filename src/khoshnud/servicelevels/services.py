@@ -197,12 +197,15 @@ def service_level_set(
     first_response_minutes: object,
     resolution_minutes: object,
     channel: object = "",
+    entitled_first_response_minutes: object = None,
+    entitled_resolution_minutes: object = None,
     actor: Actor = None,
 ) -> ServiceLevel:
     """Create or replace the catalog entry for (kind, tier, channel); channel "" = any channel.
 
     Targets are whole business minutes > 0, and the first response is due no later than the
-    resolution.
+    resolution. The optional entitled targets (a customer entitled to support by a purchase)
+    go together, are no looser than the ordinary ones, and follow the same rules.
     """
     if kind not in ServiceKind.values:
         raise InputError("kind", f"{kind!r} is not one of {ServiceKind.values}")
@@ -219,6 +222,9 @@ def service_level_set(
     )
     if first > resolution:
         raise InputError("first_response_minutes", "must not be more than resolution_minutes")
+    entitled = _entitled_targets(
+        entitled_first_response_minutes, entitled_resolution_minutes, first, resolution
+    )
     entry, created = ServiceLevel.objects.update_or_create(
         kind=kind,
         tier=tier,
@@ -227,6 +233,8 @@ def service_level_set(
             "calendar": calendar,
             "first_response_minutes": first,
             "resolution_minutes": resolution,
+            "entitled_first_response_minutes": entitled[0],
+            "entitled_resolution_minutes": entitled[1],
         },
     )
     audit_log(
@@ -239,7 +247,38 @@ def service_level_set(
             "calendar": calendar.name,
             "first_response_minutes": first,
             "resolution_minutes": resolution,
+            "entitled": list(entitled),
             "created": created,
         },
     )
     return entry
+
+
+def _entitled_targets(
+    first: object, resolution: object, ordinary_first: int, ordinary_resolution: int
+) -> tuple[int | None, int | None]:
+    """The entitled (first response, resolution) targets: both or neither, each > 0 and no more
+    than the ordinary target, the first response no later than the resolution."""
+    given = [v not in (None, "") for v in (first, resolution)]
+    if not any(given):
+        return None, None
+    if not all(given):
+        missing = "entitled_resolution_minutes" if given[0] else "entitled_first_response_minutes"
+        raise InputError(missing, "give both entitled targets, or neither")
+    f = clean_int(first, field="entitled_first_response_minutes", maximum=MAX_TARGET_MINUTES)
+    r = clean_int(resolution, field="entitled_resolution_minutes", maximum=MAX_TARGET_MINUTES)
+    if f > ordinary_first:
+        raise InputError(
+            "entitled_first_response_minutes",
+            f"must be no more than first_response_minutes ({ordinary_first}): it is the tighter target",
+        )
+    if r > ordinary_resolution:
+        raise InputError(
+            "entitled_resolution_minutes",
+            f"must be no more than resolution_minutes ({ordinary_resolution}): it is the tighter target",
+        )
+    if f > r:
+        raise InputError(
+            "entitled_first_response_minutes", "must not be more than entitled_resolution_minutes"
+        )
+    return f, r

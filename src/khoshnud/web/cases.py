@@ -42,6 +42,7 @@ from khoshnud.cases.selectors import (
 from khoshnud.cases.services import STATUS_NEXT
 from khoshnud.channels.models import Provider
 from khoshnud.channels.selectors import instagram_window, whatsapp_window_closed
+from khoshnud.commerce.selectors import entitlement_at, support_periods
 from khoshnud.customers.models import Locale
 from khoshnud.customers.selectors import identities_of
 from khoshnud.inputs import InputError
@@ -136,10 +137,14 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     customer = case.customer
     visible = cases_visible_to(user=request.user)
     agents = team_agents(team_id=case.team_id)
+    now = timezone.now()
+    periods = support_periods(customer_ids=[customer.pk]).get(customer.pk, [])
     return {
+        "entitlement": entitlement_at(periods, now),
+        "last_entitlement": periods[0] if periods else None,
         "case": case,
         "customer": customer,
-        "now": timezone.now(),
+        "now": now,
         "items": items,
         "history": _history_rows(case_history(case=case)),
         "handoffs": case_handoffs(case_ids=[case.pk])[case.pk],
@@ -228,6 +233,13 @@ def _value_name(field: str, value: object) -> str:
     return str(value)
 
 
+def _reason(reason: str, known: dict[str, str]) -> str:
+    """A reason a service wrote, in the viewer's language (a person's own words as typed)."""
+    if reason.startswith("follow-up of case ") and reason[18:].isdigit():
+        return _("follow-up of case #%(id)s") % {"id": reason[18:]}
+    return known.get(reason, reason)
+
+
 def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
     """The case's history worded for the viewer: who, what, from → to (stored codes named)."""
     actions = _action_names()
@@ -244,6 +256,7 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
         "opened by hand": _("opened by hand"),
         "reopened": _("reopened"),
         "customer answered": _("customer answered"),
+        "no answer from the customer": _("no answer from the customer"),
     }
     rows = []
     for event in found:
@@ -260,7 +273,7 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
             "changes": changes,
             "reason": _routing_reason(event.changes["routing"])
             if event.action == events.CASE_ROUTED and isinstance(event.changes.get("routing"), dict)
-            else reasons.get(event.reason, event.reason),
+            else _reason(event.reason, reasons),
         })  # fmt: skip
     return rows
 
@@ -315,7 +328,9 @@ def _change(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
             reply = case_reply(
                 case=case, text=post.get("text", ""), actor=request.user, template=template
             )
-            done = _("Reply queued for %(address)s.") % {"address": reply.address}
+            # A messaging address is "<account id>:<chat>": the person reads the chat.
+            shown = reply.address.partition(":")[2] if reply.channel in MESSAGING_CHANNELS else ""
+            done = _("Reply queued for %(address)s.") % {"address": shown or reply.address}
         else:  # "note"
             services.case_note_add(case_id=case.pk, text=post.get("text", ""), actor=request.user)
             done = _("Note added.")

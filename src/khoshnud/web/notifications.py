@@ -18,6 +18,7 @@ from khoshnud.accounts.access import staff_required
 from khoshnud.accounts.models import Scope
 from khoshnud.cases.models import Notification, Priority, Target
 from khoshnud.cases.notifications import notifications_mark_read, notifications_visible
+from khoshnud.web.templatetags.khoshnud_dates import knum
 
 SHOWN = 50
 
@@ -35,7 +36,7 @@ def notification_text(note: Notification) -> str:
         }
     if note.action == events.CASE_ESCALATED:
         return _("Unassigned for %(minutes)s minutes: escalated. Priority now %(priority)s.") % {
-            "minutes": data.get("minutes", "—"),
+            "minutes": knum(str(data.get("minutes", "—"))),
             "priority": level,
         }
     return note.action

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from khoshnud.web import agents, cases, notifications, views
+from khoshnud.web import agents, case_rules, cases, merge, notifications, views
 
 app_name = "web"
 
@@ -17,9 +17,14 @@ urlpatterns = [
         views.analysis_correct,
         name="analysis_correct",
     ),
+    # Linking two customers by hand (web/merge.py).
+    path("customers/<int:customer_id>/merge/", merge.customer_merge_view, name="customer_merge"),
     # The agents' inbox and the case page (web/cases.py).
     path("cases/", cases.case_inbox, name="case_inbox"),
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
+    # The managers' rules: automations and hand-off rules (web/case_rules.py).
+    path("cases/rules/", case_rules.rule_list, name="case_rules"),
+    path("cases/rules/<slug:kind>/", case_rules.rule_save, name="case_rule_save"),
     path("cases/<int:case_id>/take/", cases.case_take, name="case_take"),
     path("cases/<int:case_id>/assign/", cases.case_assign, name="case_assign"),
     path("cases/<int:case_id>/status/", cases.case_status, name="case_status"),

@@ -35,6 +35,7 @@ from khoshnud.customers.selectors import (
     identities_of,
     personal_dates_upcoming,
 )
+from khoshnud.engagement.selectors import customer_outreach
 from khoshnud.interactions.selectors import customer_timeline as timeline_select
 from khoshnud.interactions.selectors import customer_timeline_page as timeline_page
 from khoshnud.interactions.timeline import timeline_items
@@ -131,6 +132,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "channel_counts": sorted(
             customer_channel_counts(customer_id=customer.pk).items(), key=lambda kv: -kv[1]
         ),
+        "outreach": customer_outreach(customer_id=customer.pk, limit=20),
         **_timeline_context(request, customer, flt),
     }
     return render(request, "web/customer_detail.html", context)

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from khoshnud.accounts.models import Role
 from khoshnud.accounts.services import roles_ensure, staff_create
-from khoshnud.ops.demo_data import build_demo
+from khoshnud.ops.demo_data import build_demo, demo_outreach
 from khoshnud.ops.management.commands.serve import DEMO_ENV
 
 DEMO_STAFF = [
@@ -74,6 +75,9 @@ class Command(BaseCommand):
         )
         if not any(counts.values()):
             self.stdout.write("Demo data already present: reusing it.")
+        else:
+            n = demo_outreach(today=timezone.localdate())
+            self.stdout.write(f"  demo: a birthday rule; {n} customers with a birthday in two days")
         url = f"http://127.0.0.1:{options['port']}/"
         self.stdout.write(
             self.style.SUCCESS(f"\nKhoshnud demo: {url}\n  login: admin / {password}\n")

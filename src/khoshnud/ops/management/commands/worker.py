@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.crypto import get_random_string
 
 
@@ -78,7 +79,10 @@ class Command(BaseCommand):
         )
 
         if batch:
-            periodic_enqueue_due()  # a one-off run does what is due now, then exits
+            try:
+                periodic_enqueue_due()  # a one-off run does what is due now, then exits
+            except DatabaseError as exc:  # the worker below retries the database and says why
+                logging.getLogger("khoshnud.worker").warning("periodic jobs not enqueued: %s", exc)
         else:
             PeriodicTicker(periodic_tick_seconds()).start()
         if settings.TASK_BACKEND == "rq":

@@ -1,0 +1,32 @@
+"""The demo's surveys and answers: the metrics show something, through the real ingestion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from khoshnud.feedback.metrics import feedback_metrics
+from khoshnud.feedback.models import Survey, SurveyResponse
+from khoshnud.ops.demo_data import build_demo
+from khoshnud.ops.management.commands.demo import ensure_demo_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_surveys_and_answers_over_the_months(settings: Any, tmp_path: Any) -> None:
+    settings.DATA_DIR = tmp_path
+    ensure_demo_staff()
+    counts = build_demo(customers=120)
+    assert counts["survey_answers"] == SurveyResponse.objects.count() > 10
+    assert Survey.objects.count() == 3
+    assert all(s.questions.exists() for s in Survey.objects.all())
+    today = timezone.localdate()
+    got = feedback_metrics(start=today - dt.timedelta(days=200), end=today)
+    assert got["nps"]["n"] > 0 and got["csat"]["n"] > 0 and got["ces"]["n"] > 0
+    months = {d.month for d in SurveyResponse.objects.values_list("answered_at", flat=True)}
+    assert len(months) >= 4  # spread over the last months
+    assert SurveyResponse.objects.filter(kind="csat", agent__isnull=False).exists()
+    assert set(SurveyResponse.objects.values_list("source", flat=True)) == {"api"}
