@@ -14,6 +14,9 @@ SQLite by Python.
 - ``raw_p50_ms``: the same numbers by ``insights.selectors.dashboard_raw``: the case figures
   through ``cases.metrics.case_metrics`` (every case of the period read), the interactions and
   tiers by a direct aggregate of the raw tables.
+- ``sql_aggregate_p50_ms``: a second baseline, the rollups' counters of the period and the
+  previous one computed by plain SQL ``GROUP BY`` (day × dimension) over the raw tables
+  (``insights.rollups.day_figures``), without assembling them.
 - ``equal``: the two answers' numbers equal, for every period timed on both sides.
 - ``rebuild_s``: ``khoshnud insights rebuild`` from scratch.
 """
@@ -228,7 +231,7 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     from django.utils import timezone
 
     from khoshnud.accounts.services import token_create
-    from khoshnud.insights.rollups import business_zone, rollups_rebuild
+    from khoshnud.insights.rollups import business_zone, day_figures, rollups_rebuild
     from khoshnud.insights.selectors import dashboard, dashboard_numbers, dashboard_raw
 
     now = timezone.now()
@@ -282,11 +285,17 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
             api_ms.append((t2 - t1) * 1000)
             selector_ms.append((t3 - t2) * 1000)
     raw_ms: list[float] = []
+    sql_ms: list[float] = []
     equal = True
     for first, last in periods[1 : RAW_PERIODS + 1]:
         t0 = time.perf_counter()
         raw = dashboard_raw(start=first, end=last, now=now)
         raw_ms.append((time.perf_counter() - t0) * 1000)
+        # The plain SQL aggregate: every counter of the period and the one before, grouped by
+        # day and dimension straight from the raw tables (what the rollups store), summed.
+        t0 = time.perf_counter()
+        day_figures(first - dt.timedelta(days=90), last, now=now)
+        sql_ms.append((time.perf_counter() - t0) * 1000)
         rolled = dashboard(start=first, end=last)
         if dashboard_numbers(raw) != dashboard_numbers(rolled):
             equal = False
@@ -297,6 +306,7 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         "api_p50_ms": round(statistics.median(api_ms), 1),
         "selector_p50_ms": round(statistics.median(selector_ms), 1),
         "raw_p50_ms": round(statistics.median(raw_ms), 1),
+        "sql_aggregate_p50_ms": round(statistics.median(sql_ms), 1),
         "equal": equal,
         "responses": responses,
         "interactions": interactions,
@@ -310,6 +320,7 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     print(
         f"dashboard page p50 {result['p50_ms']} ms (p95 {result['p95_ms']}), API p50 "
         f"{result['api_p50_ms']} ms, selector p50 {result['selector_p50_ms']} ms; raw aggregate "
-        f"p50 {result['raw_p50_ms']} ms; equal: {equal}"
+        f"p50 {result['raw_p50_ms']} ms (plain SQL GROUP BY of the counters: "
+        f"{result['sql_aggregate_p50_ms']} ms); equal: {equal}"
     )
     return result

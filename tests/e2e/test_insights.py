@@ -104,6 +104,7 @@ def test_the_dashboard_in_persian_and_chinese(
     # The drill-down from a card lists the cases behind it.
     page.click("#card-opened .insights-value a")
     expect(page.locator("table.insights-table tbody tr").first).to_be_visible()
+    page.screenshot(path=str(screenshots / "fa-insights-rows.png"), full_page=False)
 
     page.goto(base + "/insights/?preset=30d")
     page.click('.lang-switch button[value="zh-hans"]')

@@ -138,3 +138,15 @@ def test_the_rows_behind_the_two_rates(answered: None, weekend: dict[str, Case])
     assert [c.pk for c in judged] == [weekend["A"].pk, weekend["D"].pk]  # their verdicts
     followed = drill_rows(start=SAT, end=SUN, figure="recovery_rate")
     assert [(r.case_id, r.score) for r in followed] == [(weekend["B"].pk, 3)]
+
+
+def test_the_dashboard_agrees_with_the_metrics_api(answered: None, api_client: Any) -> None:
+    """GET /api/v1/metrics (the feedback app's contract) and the dashboard, same period."""
+    client = api_client("manager", "read")
+    metrics = client.get("/api/v1/metrics", {"from": "2026-12-05", "to": "2026-12-06"}).json()
+    board = client.get("/api/v1/insights", {"from": "2026-12-05", "to": "2026-12-06"}).json()
+    t = board["totals"]
+    assert (metrics["nps"]["value"], metrics["nps"]["n"]) == (t["nps"], t["nps_n"]) == (50.0, 4)
+    assert (metrics["csat"]["value"], metrics["ces"]["value"]) == (t["csat"], t["ces"])
+    assert metrics["delight_rate"]["value"] == t["delight_rate"] == 50.0
+    assert metrics["recovery_rate"]["value"] == t["recovery_rate"] == 100.0

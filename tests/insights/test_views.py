@@ -151,3 +151,23 @@ def test_agents_cannot_see_insights(built: None, shop: Shop) -> None:
 
 def test_managers_see_the_nav_link(built: None, manager: Client) -> None:
     assert 'href="/insights/"' in manager.get("/cases/").content.decode()
+
+
+def test_numbers_as_each_language_writes_them() -> None:
+    from django.utils import translation
+
+    from khoshnud.insights.views import _number
+
+    with translation.override("fa"):
+        # A signed number stays left-to-right inside Persian text (isolated), its sign first.
+        assert _number(-14.3) == "\u2066-۱۴٫۳\u2069"
+        assert _number(-17, "min", signed=True) == "\u2066-۱۷\u2069 دقیقه"
+        assert _number(1050.0, "min") == "۱۷ ساعت ۳۰ دقیقه"  # 1,050 minutes
+        assert _number(33.33, "%") == "۳۳٫۳۳%"
+        assert _number(None) == "—"
+    with translation.override("zh-hans"):
+        assert _number(330, "min") == "5小时30分钟"  # the main catalog's wording
+        assert _number(3, signed=True) == "+3"
+    with translation.override("en"):
+        assert _number(12345) == "12,345"
+        assert _number(-0.5, "%", signed=True) == "-0.5%"

@@ -58,6 +58,10 @@ class RollupState(models.Model):
 
     refreshed_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    # The highest interaction and answer ids seen: new rows are found by the primary key (the
+    # log has no index on created_at), looking back REFRESH_ID_OVERLAP ids.
+    interaction_id = models.BigIntegerField(default=0)
+    response_id = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"rollups refreshed {self.refreshed_at}"

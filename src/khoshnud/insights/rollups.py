@@ -73,6 +73,9 @@ RECOVERY_DIMENSIONS: dict[str, str | None] = {
 }
 # A transaction may commit a while after the row's updated_at: look back this much further.
 REFRESH_OVERLAP = dt.timedelta(minutes=10)
+# Ids are handed out before commit: a row with a lower id can commit after a higher one was
+# seen. Look back this many ids further (an index range scan).
+REFRESH_ID_OVERLAP = 20_000
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 Key = tuple[dt.date, str, str]
@@ -232,6 +235,7 @@ def _state() -> RollupState:
 def rollups_rebuild(*, chunk_days: int = 31) -> dict[str, Any]:
     """Every rollup row again from the raw tables, a month of days per transaction."""
     now = timezone.now()
+    watermarks = _watermarks()
     zone = business_zone()
     first = [
         Case.objects.aggregate(m=Min("opened_at"))["m"],
@@ -259,8 +263,16 @@ def rollups_rebuild(*, chunk_days: int = 31) -> dict[str, Any]:
     with transaction.atomic():
         state = _state()
         state.refreshed_at = state.rebuilt_at = now
+        state.interaction_id, state.response_id = watermarks
         state.save()
     return {"from": start.isoformat(), "to": end.isoformat(), "rows": rows}
+
+
+def _watermarks() -> tuple[int, int]:
+    return (
+        Interaction.objects.aggregate(m=Max("id"))["m"] or 0,
+        SurveyResponse.objects.aggregate(m=Max("id"))["m"] or 0,
+    )
 
 
 def _days_of(moments: Iterable[dt.datetime | None], zone: ZoneInfo) -> set[dt.date]:
@@ -274,6 +286,8 @@ def rollups_refresh(*, now: dt.datetime | None = None) -> dict[str, Any]:
     with transaction.atomic():
         state = _state()
         since = state.refreshed_at
+        seen_interaction, seen_response = state.interaction_id, state.response_id
+    watermarks = _watermarks()
     days = {now.astimezone(zone).date()}
     if since is None:
         return rollups_rebuild()
@@ -289,13 +303,13 @@ def rollups_refresh(*, now: dt.datetime | None = None) -> dict[str, Any]:
     ).iterator():
         days |= _days_of(row, zone)
     days |= _days_of(
-        Interaction.objects.filter(created_at__gte=since)
+        Interaction.objects.filter(id__gt=seen_interaction - REFRESH_ID_OVERLAP)
         .values_list("occurred_at", flat=True)
         .iterator(),
         zone,
     )
     days |= _days_of(
-        SurveyResponse.objects.filter(created_at__gte=since)
+        SurveyResponse.objects.filter(id__gt=seen_response - REFRESH_ID_OVERLAP)
         .values_list("answered_at", flat=True)
         .iterator(),
         zone,
@@ -309,7 +323,7 @@ def rollups_refresh(*, now: dt.datetime | None = None) -> dict[str, Any]:
     days |= _days_of(
         Recovery.objects.filter(
             Q(opened_at__gte=since) | Q(outcome_at__gte=since)
-            | Q(next_response__created_at__gte=since)
+            | Q(next_response_id__gt=seen_response - REFRESH_ID_OVERLAP)
         )
         .values_list("opened_at", flat=True)
         .iterator(),
@@ -320,5 +334,6 @@ def rollups_refresh(*, now: dt.datetime | None = None) -> dict[str, Any]:
     with transaction.atomic():
         state = _state()
         state.refreshed_at = now
+        state.interaction_id, state.response_id = watermarks
         state.save()
     return {"days": len(days)}

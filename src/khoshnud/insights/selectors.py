@@ -35,6 +35,8 @@ from khoshnud.feedback.metrics import (
     score_counts,
 )
 from khoshnud.feedback.models import CaseVerdict, Recovery, Verdict
+from khoshnud.feedback.recovery import recovery_rate
+from khoshnud.feedback.verdicts import delight_rate
 from khoshnud.inputs import InputError
 from khoshnud.insights.models import DailyFigures
 from khoshnud.insights.rollups import (
@@ -182,7 +184,7 @@ def figures_of(c: Mapping[str, int]) -> dict[str, Any]:
 
 
 def feedback_figures_of(c: Mapping[str, int]) -> dict[str, Any]:
-    """NPS, CSAT, CES by feedback.metrics' own functions; delight and recovery rates."""
+    """NPS, CSAT, CES, delight and recovery rates by the feedback app's own functions."""
     promoters, passives = c.get("promoters", 0), c.get("passives", 0)
     detractors = c.get("detractors", 0)
     return {
@@ -192,8 +194,8 @@ def feedback_figures_of(c: Mapping[str, int]) -> dict[str, Any]:
         "csat_n": c.get("csat_n", 0),
         "ces": ces_value(c.get("ces_total", 0), c.get("ces_n", 0)),
         "ces_n": c.get("ces_n", 0),
-        "delight_rate": _percent(c.get("delighted", 0), c.get("verdicts", 0)),
-        "recovery_rate": _percent(c.get("recoveries_won", 0), c.get("recoveries_judged", 0)),
+        "delight_rate": delight_rate(c.get("delighted", 0), c.get("verdicts", 0)),
+        "recovery_rate": recovery_rate(c.get("recoveries_won", 0), c.get("recoveries_judged", 0)),
     }
 
 

@@ -99,12 +99,16 @@ def _number(value: Any, unit: str = "", *, signed: bool = False) -> str:
     value = abs(value)
     if unit == "min":
         hours, rest = divmod(round(float(value)), 60)
-        text = (
-            _("%(h)s h %(m)s min") % {"h": f"{hours:,}", "m": rest}
-            if hours
-            else _("%(m)s min") % {"m": rest}
-        )
-        return sign + _digits(text)
+
+        def signed_number(number: str) -> str:
+            text = _digits(sign + number)
+            return f"\u2066{text}\u2069" if sign and _language().startswith("fa") else text
+
+        if hours:
+            return _("%(h)s h %(m)s min") % {
+                "h": signed_number(f"{hours:,}"), "m": _digits(str(rest))
+            }  # fmt: skip
+        return _("%(m)s min") % {"m": signed_number(str(rest))}
     text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
     text = _digits(sign + text + ("%" if unit == "%" else ""))
     if sign and _language().startswith("fa"):
