@@ -54,6 +54,8 @@ bench: install
 	$(BIN)/khoshnud bench language --scale 2000
 	$(BIN)/khoshnud bench cases --scale 10000
 	$(BIN)/khoshnud bench dashboard --scale 2000
+	$(BIN)/khoshnud bench channels --scale 1000
+	$(BIN)/khoshnud bench engagement --scale 10000
 
 messages: install
 	cd src/khoshnud && ../../$(BIN)/django-admin makemessages -l fa -l zh_Hans --settings=khoshnud.settings && ../../$(BIN)/django-admin compilemessages --settings=khoshnud.settings
