@@ -8,3 +8,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
 }
+KHOSHNUD_LANGUAGE_BACKLOG_RECHECK_SECONDS = 0  # every check reads the database in tests

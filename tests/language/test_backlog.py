@@ -232,3 +232,34 @@ def test_import_command_prints_the_fast_path_note(tmp_path: Path, capsys: Any) -
     call_command("import_csv", "interactions", str(path), "--no-progress")
     out = capsys.readouterr().out
     assert "5 created" in out and "4 message(s) classified with the fast language path" in out
+
+
+def test_the_backlog_is_what_waits_among_the_newest_messages() -> None:
+    # The limit is 3 (fixture), so the backlog is looked for among the newest 4 × 3 = 12
+    # inbound messages: 4 old unclassified ones behind 12 classified ones are not a backlog
+    # (the backfill finds them), 4 new ones are (4 > 3).
+    old = _store(["where is my order"] * 4)
+    newer = _store(["the app crashes"] * 12)
+    assert interactions_classify(interaction_ids=newer, fast=True) == 12
+    assert unclassified_count() == 4
+    assert unclassified_count(among_latest=12) == 0
+    assert unclassified_count(among_latest=16) == 4
+    assert not backlog_is_large()
+    _store(["is the shop open today"] * 4)
+    assert unclassified_count(among_latest=12) == 4
+    assert backlog_is_large()
+    assert set(old) <= set(Interaction.objects.values_list("pk", flat=True))  # nothing lost
+
+
+def test_the_backlog_answer_is_reused_for_a_few_seconds(settings: Any) -> None:
+    # Every pipeline task asks; a worker reads the database at most once per recheck period.
+    from khoshnud.language import services
+
+    settings.KHOSHNUD_LANGUAGE_BACKLOG_RECHECK_SECONDS = 3600
+    services._backlog_seen.clear()
+    assert not backlog_is_large()
+    _store(["the app crashes"] * 4)  # 4 > 3 now, but the answer of a moment ago stands
+    assert not backlog_is_large()
+    settings.KHOSHNUD_LANGUAGE_BACKLOG_RECHECK_SECONDS = 0
+    assert backlog_is_large()
+    services._backlog_seen.clear()

@@ -55,17 +55,24 @@ def interactions_unclassified(*, after_id: int = 0, limit: int = 500) -> list[in
     )
 
 
-def unclassified_count(*, limit: int | None = None) -> int:
+def unclassified_count(*, limit: int | None = None, among_latest: int | None = None) -> int:
     """How many messages wait for classification (what ``interactions_unclassified`` lists),
     counted up to ``limit`` when given: the backlog check needs "more than N?", not the exact
-    size of a million-row backlog."""
+    size of a million-row backlog.
+
+    With ``among_latest``, only the newest that many inbound messages are looked at (newest
+    first, by id): a backlog builds up at the end of the log, and without this bound "are
+    there more than N?" reads the whole log when the answer is no — measured on PostgreSQL,
+    190 ms of each pipeline task's 200 with 5,000 messages queued (bench/channels.py).
+    """
     analysed = MessageAnalysis.objects.filter(interaction_id=OuterRef("pk"))
-    pending = (
-        Interaction.objects.filter(direction=Direction.INBOUND, erased_at__isnull=True)
-        .exclude(text="")
-        .filter(~Exists(analysed))
-        .values("pk")
-    )
+    inbound = Interaction.objects.filter(
+        direction=Direction.INBOUND, erased_at__isnull=True
+    ).exclude(text="")
+    if among_latest is not None:
+        latest = inbound.order_by("-pk").values("pk")[:among_latest]
+        inbound = Interaction.objects.filter(pk__in=latest)
+    pending = inbound.filter(~Exists(analysed)).order_by().values("pk")
     return (pending[:limit] if limit is not None else pending).count()
 
 

@@ -36,6 +36,8 @@ _CHUNK = 500
 # the default path clears "in a few minutes".
 DEFAULT_PATH_MSGS_PER_S = 50.0
 BACKLOG_SECONDS = 180.0
+# The backlog is looked for among the newest this-many-times-the-limit inbound messages.
+BACKLOG_WINDOW = 4
 REANALYSE_BATCH = 200
 REANALYSE_BUDGET_S = 30.0  # one re-analysis task works this long, then queues the next
 
@@ -62,13 +64,32 @@ def backlog_limit() -> int:
     return max(1, int(seconds * speed))
 
 
+_backlog_seen: dict[str, tuple[float, int]] = {}  # "latest" → (when, unclassified up to limit)
+
+
+def _recent_backlog(limit: int) -> int:
+    """Unclassified messages among the newest ``BACKLOG_WINDOW`` × ``limit`` inbound ones,
+    counted up to ``limit`` + 1; asked again at most every
+    ``KHOSHNUD_LANGUAGE_BACKLOG_RECHECK_SECONDS`` (5) per process — every pipeline task asks."""
+    recheck = float(getattr(settings, "KHOSHNUD_LANGUAGE_BACKLOG_RECHECK_SECONDS", 5))
+    now = time.monotonic()
+    seen = _backlog_seen.get("latest")
+    if seen is not None and now - seen[0] < recheck:
+        return seen[1]
+    count = unclassified_count(limit=limit + 1, among_latest=BACKLOG_WINDOW * limit)
+    _backlog_seen["latest"] = (now, count)
+    return count
+
+
 def backlog_is_large(*, incoming: int = 0) -> bool:
     """True when the unclassified messages (plus ``incoming`` ones about to be stored) are
-    more than the default path clears in a few minutes: time for the fast path."""
+    more than the default path clears in a few minutes: time for the fast path. The backlog
+    is what waits among the newest messages (``_recent_backlog``): older ones that missed
+    classification are the backfill's (``khoshnud pipeline backfill``)."""
     limit = backlog_limit()
     if incoming > limit:
         return True
-    return unclassified_count(limit=limit + 1 - incoming) + incoming > limit
+    return _recent_backlog(limit) + incoming > limit
 
 
 def interactions_classify(*, interaction_ids: Sequence[int], fast: bool | None = None) -> int:
@@ -100,7 +121,7 @@ def reanalysis_schedule() -> bool:
 
     The task has the lowest priority, so the database queue runs it after everything else.
     """
-    if unclassified_count(limit=1) or not fast_analyses(limit=1) or reanalysis_queued():
+    if _recent_backlog(backlog_limit()) or not fast_analyses(limit=1) or reanalysis_queued():
         return False
     from khoshnud.language.tasks import reanalyse_fast_analyses
 
@@ -146,7 +167,7 @@ def analyses_reanalyse(
         if limit is not None and report.upgraded >= limit:
             report.stopped = "limit"
             break
-        if yield_to_backlog and unclassified_count(limit=1):
+        if yield_to_backlog and _recent_backlog(backlog_limit()):
             report.stopped = "busy"
             break
         if budget_s is not None and time.monotonic() - started >= budget_s:
