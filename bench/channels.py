@@ -29,12 +29,12 @@ TEXTS = [
 ]
 
 
-def _updates(n: int) -> list[dict[str, Any]]:
+def _updates(n: int, offset: int = 0) -> list[dict[str, Any]]:
     return [
         {
-            "update_id": 100000 + i,
+            "update_id": 100000 + offset + i,
             "message": {
-                "message_id": i + 1,
+                "message_id": offset + i + 1,
                 "from": {"id": 7000000 + i % SENDERS, "first_name": f"Sender{i % SENDERS}"},
                 "chat": {"id": 7000000 + i % SENDERS, "type": "private"},
                 "date": 1764750000 + i,
@@ -91,6 +91,46 @@ def _worker_sample(task_ids: list[Any]) -> tuple[float, float, int, dict[str, fl
             )
     return (time.perf_counter() - wall, time.process_time() - cpu,
             Case.objects.count() - before, per_step)  # fmt: skip
+
+
+def _intake_in_processes(slug: str, secret: str, bodies: list[bytes], procs: int) -> float:
+    """Post ``bodies`` to the webhook from ``procs`` server processes at once (what a WSGI
+    server with that many workers does on this machine); seconds from the start signal until
+    every process has had all its answers."""
+    import multiprocessing
+
+    from django.db import connections
+
+    tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    connections.close_all()  # each process opens its own
+    context = multiprocessing.get_context("fork")
+    go, done = context.Event(), context.Queue()
+
+    def serve(part: list[bytes]) -> None:
+        from django.test import Client, override_settings
+
+        with override_settings(TASKS=tasks):
+            client = Client(SERVER_NAME="localhost")
+            go.wait()
+            for body in part:
+                resp = client.post(f"/hooks/{slug}", body, content_type="application/json",
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": secret})  # fmt: skip
+                assert resp.status_code == 200 and resp.json()["created"] == 1, resp.content
+        connections.close_all()
+        done.put(len(part))
+
+    workers = [context.Process(target=serve, args=(bodies[i::procs],)) for i in range(procs)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)  # every process forked and waiting
+    started = time.perf_counter()
+    go.set()
+    posted = sum(done.get() for _ in workers)
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    assert posted == len(bodies)
+    return seconds
 
 
 def run(*, scale: int, db: str) -> dict[str, Any]:
@@ -180,7 +220,15 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
           f"CPU-second; {opened} cases opened")  # fmt: skip
     print("  worker ms a message by step (CPU, and wall): "
           + ", ".join(f"{k} {v / len(sample) * 1000:.1f}" for k, v in per_step.items()))  # fmt: skip
+    extra: dict[str, Any] = {}
+    if db == "postgres":  # SQLite takes one writer at a time: more processes only queue
+        more = [json.dumps(u).encode() for u in _updates(scale, offset=10_000_000)]
+        two_s = _intake_in_processes(account.slug, secret, more, procs=2)
+        extra["webhook_updates_per_s_2_processes"] = round(len(more) / two_s)
+        print(f"  Telegram webhook from 2 server processes at once: "
+              f"{len(more) / two_s:,.0f} updates/s wall ({len(more):,} new updates)")  # fmt: skip
     return {
+        **extra,
         "webhook_updates_per_cpu_s": round(hook_cpu_rate),
         "events_api_per_cpu_s": round(events_cpu_rate),
         "pipeline_tasks_queued": len(hook_tasks),
