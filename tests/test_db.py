@@ -180,3 +180,27 @@ def test_one_index_per_way_the_log_is_read() -> None:
         ("(source, external_id)", True),
         ("(staff_id)", False),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_rows_reports_a_duplicate_as_djangos_integrity_error() -> None:
+    # The case step retries on IntegrityError; on PostgreSQL the links go in by COPY, whose
+    # errors must come out as Django's too. Nothing of the failed batch stays.
+    from django.db import IntegrityError, transaction
+
+    from khoshnud.db import insert_rows
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE copy_probe (id integer PRIMARY KEY, name text)")
+    try:
+        insert_rows(table="copy_probe", columns=("id", "name"), rows=[(1, "a")],
+                    types=("integer", "text"))  # fmt: skip
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert_rows(table="copy_probe", columns=("id", "name"), rows=[(2, "b"), (1, "c")],
+                        types=("integer", "text"))  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, name FROM copy_probe ORDER BY id")
+            assert cursor.fetchall() == [(1, "a")]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE copy_probe")

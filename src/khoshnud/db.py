@@ -443,9 +443,14 @@ def insert_rows(
     if types and is_postgres() and not returning:
         # COPY in binary: the driver formats each row in C (an array parameter is built in
         # Python, element by element: measured, a third of the case step's writing).
+        # Errors come out as Django's (IntegrityError on a duplicate link: callers retry).
         connection.ensure_connection()
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-        with connection.connection.cursor() as raw, raw.copy(statement) as copy:
+        with (
+            connection.wrap_database_errors,
+            connection.connection.cursor() as raw,
+            raw.copy(statement) as copy,
+        ):
             copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)
