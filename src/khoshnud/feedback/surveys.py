@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from khoshnud.feedback.models import SCALES, Question, QuestionKind, Survey, Trigger
-from khoshnud.inputs import InputError
+from khoshnud.inputs import InputError, clean_int, clean_json, clean_str
 
 LOCALES = ("en", "fa", "zh-hans")
 SCORE_KINDS = frozenset(SCALES) | {QuestionKind.SCALE}
@@ -78,6 +78,18 @@ def survey_create(
     "scale_max", "choices", "required"}`` each). ``InputError`` when it could not be sent."""
     if not questions:
         raise InputError("questions", "a survey needs at least one question")
+    # What PostgreSQL refuses (NUL, lone surrogates, a scale beyond a small integer) is refused
+    # here with the field's name, before anything is written (SQLite would have stored it).
+    name = clean_str(name, field="name", max_length=120)
+    titles = clean_json(dict(titles or {}), field="titles")
+    intros = clean_json(dict(intros or {}), field="intros")
+    for index, spec in enumerate(questions):
+        where = f"questions[{index}]"
+        for key in ("texts", "comment_texts", "choices"):
+            clean_json(spec.get(key), field=f"{where}.{key}")
+        for key in ("scale_min", "scale_max"):
+            if spec.get(key) is not None:
+                clean_int(spec[key], field=f"{where}.{key}", minimum=-100, maximum=100)
     if trigger not in Trigger.values:
         raise InputError("trigger", f"{trigger!r} is not one of {', '.join(Trigger.values)}")
     with transaction.atomic():
