@@ -100,9 +100,24 @@ def select_in(
         return list(cursor.fetchall())
 
 
-def select_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Run a SELECT written for both databases (%s placeholders); binary on PostgreSQL."""
+def select_rows(
+    sql: str, params: Sequence[Any], *, binary_results: bool = False
+) -> list[tuple[Any, ...]]:
+    """Run a SELECT written for both databases (%s placeholders); binary on PostgreSQL.
+
+    With ``binary_results``, PostgreSQL also sends the rows in binary and its date-times are
+    read by the driver's C loader (aware, UTC) instead of Django's Python one, which re-reads
+    every value (measured: a tenth of the pipeline's case step, 27,000 date-times a batch).
+    """
     with _cursor() as cursor:
+        if binary_results and is_postgres():
+            from psycopg.types.datetime import TimestamptzBinaryLoader
+
+            raw = cursor.cursor  # errors still come out as Django's
+            raw.adapters.register_loader("timestamptz", TimestamptzBinaryLoader)
+            with connection.wrap_database_errors:
+                raw.execute(_sql(sql), list(params), binary=True)
+                return list(raw.fetchall())
         cursor.execute(_sql(sql), list(params))
         return list(cursor.fetchall())
 
@@ -464,6 +479,15 @@ def insert_rows(
         with _cursor(binary=True) as cursor:
             cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
             return [r[0] for r in cursor.fetchall()] if returning else []
+    if connection.vendor == "sqlite" and not returning:
+        # One prepared statement run for each row by the driver's C loop (a multi-row VALUES
+        # of thousands of placeholders was rewritten by a regex and bound in Python first).
+        connection.ensure_connection()
+        marks = ", ".join(["?"] * len(columns))
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        with connection.wrap_database_errors:
+            connection.connection.executemany(statement, rows)
+        return []
     per_statement = max(1, 30000 // len(columns))  # under both databases' parameter limits
     row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     out: list[Any] = []
@@ -479,3 +503,72 @@ def insert_rows(
             if returning:
                 out.extend(r[0] for r in cursor.fetchall())
     return out
+
+
+def insert_rows_with_ids(
+    *, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], types: Sequence[str]
+) -> list[int]:
+    """``insert_rows`` of new rows of a table keyed by an auto-incremented ``id``; returns the
+    ids given, in row order. Call inside a transaction (``transaction.atomic()``).
+
+    PostgreSQL: the ids are drawn from the table's sequence first (one query), and the rows,
+    ids included, go in by binary COPY (an ``INSERT … RETURNING`` of unnested arrays built
+    its arrays in Python, value by value: measured, a tenth of the pipeline's case step).
+    SQLite: the rows go in by one prepared statement run per row; the write lock that the
+    transaction holds means the new ids are exactly those above the largest one before.
+    """
+    if not rows:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("insert_rows_with_ids needs a transaction")
+    if is_postgres():
+        with _cursor(binary=True) as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%b, 'id')) FROM generate_series(1, %b)",
+                [table, len(rows)],
+            )
+            ids = sorted(r[0] for r in cursor.fetchall())
+        insert_rows(
+            table=table,
+            columns=("id", *columns),
+            rows=[(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+            types=("bigint", *types),
+        )
+        return ids
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608 - code
+        before = cursor.fetchone()[0]
+        insert_rows(table=table, columns=columns, rows=rows)
+        cursor.execute(f"SELECT id FROM {table} WHERE id > %s ORDER BY id", [before])  # noqa: S608
+        ids = [r[0] for r in cursor.fetchall()]
+    if len(ids) != len(rows):  # another writer cannot be inside our write lock
+        raise WriteConflict(f"{len(ids)} new rows in {table}, {len(rows)} written")
+    return ids
+
+
+def update_rows(
+    *, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], types: Sequence[str]
+) -> None:
+    """``UPDATE table SET columns WHERE id = …`` for many rows in one go: each row is its id
+    and then the new values of ``columns`` (driver-ready, as for ``insert_rows``; ``types``
+    their PostgreSQL types). PostgreSQL: one statement over unnested arrays; SQLite: one
+    prepared statement run per row by the driver. (A model ``save()`` per row cost a round
+    trip and Django's preparation each: measured, a tenth of the pipeline's case step.)"""
+    if not rows:
+        return
+    if is_postgres():
+        names = ", ".join(columns)
+        arrays = ", ".join(f"%b::{pg_type}[]" for pg_type in ("bigint", *types))
+        sets = ", ".join(f"{c} = v.{c}" for c in columns)
+        sql = (
+            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v(id, {names}) "  # noqa: S608
+            "WHERE t.id = v.id"
+        )
+        with _cursor(binary=True) as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    statement = f"UPDATE {table} SET {sets} WHERE id = ?"  # noqa: S608 - code, not input
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        connection.connection.executemany(statement, [(*row[1:], row[0]) for row in rows])

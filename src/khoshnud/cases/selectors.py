@@ -183,7 +183,7 @@ def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
         )
         params = list(ids)
     out = []
-    for values in select_rows(sql, params):
+    for values in select_rows(sql, params, binary_results=True):
         row = dict(zip(_PIPELINE_COLUMNS, values, strict=True))
         when = row["occurred_at"]  # SQLite: naive UTC (text, or parsed by its converter)
         if isinstance(when, str):

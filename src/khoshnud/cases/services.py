@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -40,7 +40,13 @@ from khoshnud.cases.signals import announce_resolved
 from khoshnud.cases.sla import Schedules, sla_pause, sla_resume
 from khoshnud.commerce.selectors import SupportPeriod, entitlement_at, support_periods
 from khoshnud.customers.models import Customer
-from khoshnud.db import datetime_adapter, insert_rows, json_adapter
+from khoshnud.db import (
+    datetime_adapter,
+    insert_rows,
+    insert_rows_with_ids,
+    json_adapter,
+    update_rows,
+)
 from khoshnud.inputs import InputError, clean_aware_datetime, clean_int, clean_str
 from khoshnud.interactions.models import Channel, Direction, Interaction, InteractionType
 from khoshnud.servicelevels.selectors import ServiceCatalog, service_catalog
@@ -448,13 +454,10 @@ def _write(batch: _Batch) -> None:
              "timestamptz", "timestamptz", "bigint", "text", "timestamptz", "timestamptz",
              "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
              "bigint", "timestamptz", "timestamptz")  # fmt: skip
-    ids = insert_rows(
-        table=Case._meta.db_table, columns=columns, rows=rows, returning="id", types=types
-    )
+    ids = insert_rows_with_ids(table=Case._meta.db_table, columns=columns, rows=rows, types=types)
     for case, pk in zip(batch.new_cases, ids, strict=True):
         case.pk = pk
-    for case, fields in batch.changed.values():
-        case.save(update_fields=[*sorted(fields), "updated_at"])
+    _update_changed(batch.changed.values(), now)
     insert_rows(
         table=CaseInteraction._meta.db_table,
         columns=("case_id", "interaction_id", "role", "attached_at"),
@@ -467,6 +470,31 @@ def _write(batch: _Batch) -> None:
         rows=[(e.case.pk, None, e.action, as_json(e.changes), e.reason, now) for e in batch.events],
         types=("bigint", "integer", "text", "jsonb", "text", "timestamptz"),
     )
+
+
+def _update_changed(changed: Iterable[tuple[Case, set[str]]], now: Any) -> None:
+    """The changed fields of cases already stored: one bulk update per set of fields."""
+    groups: dict[tuple[str, ...], list[Case]] = {}
+    for case, names in changed:
+        groups.setdefault(tuple(sorted(names)), []).append(case)
+    for group, cases in groups.items():
+        model_fields: list[Any] = [Case._meta.get_field(name) for name in group]
+        rows = [
+            (case.pk, *(f.get_db_prep_value(getattr(case, f.attname), connection)
+                        for f in model_fields), now)
+            for case in cases
+        ]  # fmt: skip
+        update_rows(
+            table=Case._meta.db_table,
+            columns=[f.column for f in model_fields] + ["updated_at"],
+            rows=rows,
+            types=[_PG_TYPES[f.get_internal_type()] for f in model_fields] + ["timestamptz"],
+        )
+
+
+# Column types of the case fields the pipeline step changes, as PostgreSQL casts them.
+_PG_TYPES = {"DateTimeField": "timestamptz", "CharField": "text", "ForeignKey": "bigint",
+             "BigIntegerField": "bigint", "IntegerField": "integer"}  # fmt: skip
 
 
 def cases_erase_subjects(*, customer_id: int) -> int:

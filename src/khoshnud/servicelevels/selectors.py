@@ -63,9 +63,17 @@ class ServiceCatalog:
         if tighter and entry.entitled_resolution_minutes is not None:
             first = entry.entitled_first_response_minutes or first
             resolution = entry.entitled_resolution_minutes
+        first_due = business_add(schedule, opened_at, first)
+        # Business time adds up: the resolution target goes on from the first-response one
+        # (half the walk over the calendar when, as usual, it is the longer).
+        resolution_due = (
+            business_add(schedule, first_due, resolution - first)
+            if first and resolution > first
+            else business_add(schedule, opened_at, resolution)
+        )
         return DueTimes(
-            first_response_due=business_add(schedule, opened_at, first),
-            resolution_due=business_add(schedule, opened_at, resolution),
+            first_response_due=first_due,
+            resolution_due=resolution_due,
             time_zone=schedule.time_zone,
             entitled=bool(tighter),
         )
