@@ -321,16 +321,17 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         with_cases_sequential_ratio=round(sequential_rate / rate, 3),
         cases_opened=cases["opened"],
     )
-    with_cases_rate = sequential_rate
-    if db == "postgres":  # SQLite takes one writer at a time: its worker waits for the API
-        overlapped = _with_case_worker(_events(scale, customers, seed=7, tag="cases"), db)
-        assert overlapped["opened"] == cases["opened"], (overlapped["opened"], cases["opened"])
-        with_cases_rate = scale / overlapped["seconds"]
-        print(
-            f"  with the case pipeline in a worker beside ingestion: {with_cases_rate:,.0f} "
-            f"events/s stored and in cases ({overlapped['seconds']:.1f} s; ingestion "
-            f"{overlapped['ingest_s']:.1f} s, worker busy {overlapped['cases_s']:.1f} s)"
-        )
+    # As the product runs on either database (``make demo`` too): the API ingests, a worker
+    # process runs the case step beside it. (SQLite has one writer at a time: the step decides
+    # outside its short write transaction, so only the writes wait for the API's.)
+    overlapped = _with_case_worker(_events(scale, customers, seed=7, tag="cases"), db)
+    assert overlapped["opened"] == cases["opened"], (overlapped["opened"], cases["opened"])
+    with_cases_rate = scale / overlapped["seconds"]
+    print(
+        f"  with the case pipeline in a worker beside ingestion: {with_cases_rate:,.0f} "
+        f"events/s stored and in cases ({overlapped['seconds']:.1f} s; ingestion "
+        f"{overlapped['ingest_s']:.1f} s, worker busy {overlapped['cases_s']:.1f} s)"
+    )
     print(f"  ratio with cases / ingestion alone: {with_cases_rate / rate:.2f}")
     extra.update(
         with_cases_events_per_s=round(with_cases_rate),

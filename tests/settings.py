@@ -9,3 +9,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
 }
 KHOSHNUD_LANGUAGE_BACKLOG_RECHECK_SECONDS = 0  # every check reads the database in tests
+KHOSHNUD_CASE_CATALOG_CACHE_SECONDS = 0  # the case step loads the catalog each time in tests

@@ -274,6 +274,11 @@ KHOSHNUD_INTERACTION_PIPELINE: list[str | dict[str, str]] = [
 # customer's last message a new one on the same channel still joins the same open case.
 KHOSHNUD_CASE_TEAMS = {"service": "service", "support": "support", "care": "care"}
 KHOSHNUD_CASE_ATTACH_WINDOW_HOURS = int(os.environ.get("KHOSHNUD_CASE_ATTACH_WINDOW_HOURS", "72"))
+# How long a worker reuses the service catalog and teams it loaded for the case step (seconds;
+# a change to the catalog reaches new cases this much later at most; 0: load them each time).
+KHOSHNUD_CASE_CATALOG_CACHE_SECONDS = _env_number(
+    "KHOSHNUD_CASE_CATALOG_CACHE_SECONDS", "5", float, 0
+)
 # The inbox's "breaching soon": open cases due to be resolved within this many hours, or late.
 KHOSHNUD_INBOX_BREACHING_HOURS = float(os.environ.get("KHOSHNUD_INBOX_BREACHING_HOURS", "4"))
 # Routing (docs/routing.md): an agent's open-case cap when their profile sets none, and where

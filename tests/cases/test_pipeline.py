@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from khoshnud.cases.models import Case, CaseEvent, CaseInteraction
 from khoshnud.cases.services import case_open_or_attach
@@ -267,3 +268,70 @@ def test_blank_cases_are_the_same_unsaved_case_as_the_constructor() -> None:
     assert made._state.adding and made.pk is None
     made.tags.append("vip")
     assert again.tags == [] and built.tags == []
+
+
+def test_a_case_resolved_between_the_steps_read_and_its_write_is_not_reopened(
+    shop: Shop, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The step decides outside its write transaction; an agent resolves the case it read in
+    # between. The update's check sees the case changed, the chunk is decided again, and the
+    # message opens a new case instead of bumping the resolved one.
+    import khoshnud.cases.services as services
+
+    [first] = ingest(shop.customer, [("q1", "email", "inbound", "2026-12-01T09:00:00+03:30",
+                                      "price of the grinder?")])  # fmt: skip
+    analysed(first, shop.customer.pk, "service")
+    case_open_or_attach(interaction_ids=[first])
+    old = Case.objects.get()
+    [second] = ingest(shop.customer, [("q2", "email", "inbound", "2026-12-01T10:00:00+03:30",
+                                       "and delivery?")])  # fmt: skip
+    analysed(second, shop.customer.pk, "service")
+    real_attach, real_write, calls = services._attach_inbound, services._write, []
+
+    def agent_resolves_meanwhile(batch: Any, case: Case, *args: Any) -> None:
+        real_attach(batch, case, *args)
+        if not calls:  # as every write to a case does (save(), or an update naming it)
+            Case.objects.filter(pk=old.pk).update(status="resolved", updated_at=timezone.now())
+
+    def write(batch: Any) -> None:
+        calls.append(len(batch.new_cases))
+        real_write(batch)
+
+    monkeypatch.setattr(services, "_attach_inbound", agent_resolves_meanwhile)
+    monkeypatch.setattr(services, "_write", write)
+    assert case_open_or_attach(interaction_ids=[second]) == 1
+    assert calls == [0, 1]  # attached to the old case, then (decided again) a new one
+    old.refresh_from_db()
+    assert old.status == "resolved"
+    assert old.last_message_at.isoformat() == "2026-12-01T05:30:00+00:00"  # q1, not q2
+    new = Case.objects.exclude(pk=old.pk).get()
+    assert list(new.links.values_list("interaction_id", "role")) == [(second, "opening")]
+
+
+def test_the_worker_reuses_the_catalog_for_its_cache_seconds_then_reads_it_again(
+    shop: Shop, ingest: Ingest, settings: Any
+) -> None:
+    # A worker keeps the catalog it loaded for KHOSHNUD_CASE_CATALOG_CACHE_SECONDS: a change
+    # reaches the cases opened after that. Demo catalog: standard support, 120 business min.
+    from khoshnud.cases import services
+    from khoshnud.servicelevels.models import ServiceLevel
+
+    services._CATALOG_CACHE.clear()
+    settings.KHOSHNUD_CASE_CATALOG_CACHE_SECONDS = 3600
+    ids = ingest(shop.customer, [
+        ("w1", "email", "inbound", "2026-12-02T09:00:00+03:30", "grinder broken"),
+        ("w2", "sms", "inbound", "2026-12-02T09:00:00+03:30", "grinder broken"),
+        ("w3", "telegram", "inbound", "2026-12-02T09:00:00+03:30", "grinder broken"),
+    ])  # fmt: skip
+    for pk in ids:
+        analysed(pk, shop.customer.pk, "support")
+    case_open_or_attach(interaction_ids=[ids[0]])
+    ServiceLevel.objects.filter(kind="support", tier="standard").update(first_response_minutes=30)
+    case_open_or_attach(interaction_ids=[ids[1]])  # still the cached 120 minutes
+    settings.KHOSHNUD_CASE_CATALOG_CACHE_SECONDS = 0
+    case_open_or_attach(interaction_ids=[ids[2]])  # read again: 30 minutes
+    dues = [c.first_response_due.isoformat() for c in Case.objects.order_by("id")]
+    # 09:00 Tehran (05:30 UTC) + 120 min = 07:30 UTC; + 30 min = 06:00 UTC
+    assert dues == ["2026-12-02T07:30:00+00:00", "2026-12-02T07:30:00+00:00",
+                    "2026-12-02T06:00:00+00:00"]  # fmt: skip
+    services._CATALOG_CACHE.clear()

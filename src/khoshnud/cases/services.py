@@ -6,6 +6,7 @@ Each function is one transaction and writes the case's history (``CaseEvent``) w
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from khoshnud.cases.sla import Schedules, sla_pause, sla_resume
 from khoshnud.commerce.selectors import SupportPeriod, entitlement_at, support_periods
 from khoshnud.customers.models import Customer
 from khoshnud.db import (
+    WriteConflict,
     datetime_adapter,
     insert_rows,
     insert_rows_with_ids,
@@ -119,12 +121,15 @@ def _new_case(
     case.subject = subject
     case.opened_at = case.last_message_at = opened_at
     case.priority = priority
-    case.team = team
+    # The foreign keys set as the descriptors would, without their checks (a tenth of this).
+    case.team_id = team.pk if team is not None else None
+    case._state.fields_cache["team"] = team
     case.time_zone = settings.TIME_ZONE
     entry = catalog.entry_for(kind=kind, tier=tier, channel=channel)
     if entry is not None:
         due = catalog.due_times(entry=entry, opened_at=opened_at, entitled=entitled)
-        case.service_level = entry
+        case.service_level_id = entry.pk
+        case._state.fields_cache["service_level"] = entry
         case.first_response_due = due.first_response_due
         case.resolution_due = due.resolution_due
         case.time_zone = due.time_zone
@@ -268,13 +273,23 @@ def case_open_or_attach(*, interaction_ids: Sequence[int]) -> int:
     attached = 0
     prices = _Prices()
     for start in range(0, len(ids), _CHUNK):
-        attached += _open_or_attach_chunk(ids[start : start + _CHUNK], prices)
+        for attempt in range(_CHUNK_ATTEMPTS):
+            try:
+                attached += _open_or_attach_chunk(ids[start : start + _CHUNK], prices)
+                break
+            except WriteConflict:
+                if attempt == _CHUNK_ATTEMPTS - 1:
+                    raise  # transient: the task's retry runs the step again
     return attached
 
 
+# A chunk whose cases changed between its read and its write is decided again this often.
+_CHUNK_ATTEMPTS = 3
+
+
 class _Prices:
-    """The catalog (with its calendars' schedules) and the kind → team map, loaded when a
-    chunk first opens a case and kept for the rest of the call."""
+    """The catalog (with its calendars' schedules) and the kind → team map, taken when a
+    chunk first opens a case (from the process's cache) and kept for the rest of the call."""
 
     _catalog: ServiceCatalog | None = None
     _teams: dict[str, Team] | None = None
@@ -293,13 +308,32 @@ class _Prices:
 
     def catalog(self) -> ServiceCatalog:
         if self._catalog is None:
-            self._catalog = service_catalog()
+            self._catalog, self._teams = _catalog_and_teams()
         return self._catalog
 
     def teams(self) -> dict[str, Team]:
         if self._teams is None:
-            self._teams = teams_by_kind()
+            self._catalog, self._teams = _catalog_and_teams()
         return self._teams
+
+
+# The catalog, its calendars' schedules (with the working intervals of each day they have
+# computed) and the teams, kept by this process for KHOSHNUD_CASE_CATALOG_CACHE_SECONDS: the
+# worker runs the step for each batch that the API commits, and loading them again was five
+# queries and the schedules' arithmetic anew each time. A manager's change to the catalog
+# applies to the cases opened after that many seconds at most.
+_CATALOG_CACHE: dict[str, tuple[float, ServiceCatalog, dict[str, Team]]] = {}
+
+
+def _catalog_and_teams() -> tuple[ServiceCatalog, dict[str, Team]]:
+    keep = float(getattr(settings, "KHOSHNUD_CASE_CATALOG_CACHE_SECONDS", 5))
+    now = time.monotonic()
+    cached = _CATALOG_CACHE.get("")
+    if cached is not None and now - cached[0] < keep:
+        return cached[1], cached[2]
+    catalog, teams = service_catalog(), teams_by_kind()
+    _CATALOG_CACHE[""] = (now, catalog, teams)
+    return catalog, teams
 
 
 def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
@@ -315,62 +349,63 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
             if r["direction"] == Direction.INBOUND and r["channel"] == Channel.EMAIL
         }
     )
+    open_cases: dict[tuple[int, str], Case] = {}
+    by_pk: dict[int, Case] = {}
+    # Only a case whose last message is within the window of this chunk's earliest
+    # message can take one (the latest open case of a customer and channel always passes
+    # when any of theirs does), and the cases that emails answer by their headers.
+    since = rows[0]["occurred_at"] - window
+    for found in Case.objects.filter(
+        Q(last_message_at__gte=since) | Q(pk__in=set(answered.values())),
+        customer_id__in=customer_ids,
+        status__in=OPEN_STATUSES,
+    ).order_by("last_message_at", "id"):
+        open_cases[(found.customer_id, found.channel)] = found  # the latest one wins
+        by_pk[found.pk] = found
+    batch = _Batch(new_cases=[], changed={}, links=[], events=[])
+    for row in rows:
+        key = (row["customer_id"], row["channel"])
+        case = open_cases.get(key)
+        when: dt.datetime = row["occurred_at"]
+        near = case is not None and abs(when - case.last_message_at) <= window
+        if row["direction"] == Direction.OUTBOUND:
+            if case is not None and near and when >= case.opened_at:
+                _attach_reply(batch, case, row)
+            continue
+        need, sentiment = row["need"], row["sentiment"]
+        negative = sentiment == "negative"
+        # An email answering a message of an open case of this customer joins that case,
+        # whatever the window or the case's channel.
+        threaded = by_pk.get(answered.get(row["id"], 0))
+        if threaded is not None and threaded.customer_id == row["customer_id"]:
+            _attach_inbound(batch, threaded, row, negative)
+            continue
+        if case is not None and near:
+            _attach_inbound(batch, case, row, negative)
+            continue
+        new = _new_case(
+            customer_id=row["customer_id"],
+            tier=row["tier"],
+            kind=KIND_BY_NEED.get(need, CaseKind.SERVICE),
+            channel=row["channel"],
+            subject=_subject(row["text"], row["channel"]),
+            opened_at=when,
+            priority=Priority.HIGH if negative else Priority.NORMAL,
+            catalog=prices.catalog(),
+            teams=prices.teams(),
+            blank=prices.blank,
+            entitled=entitlement_at(prices.periods(customer_ids).get(row["customer_id"], []), when)
+            is not None,
+        )
+        reason = f"message {row['id']}: need {need}" + (", negative" if negative else "")
+        batch.new_cases.append(new)
+        batch.events.append(_Event(new, events.CASE_OPENED, _opened_changes(new), reason))
+        batch.links.append((new, row["id"], ThreadRole.OPENING))
+        open_cases[key] = new
+    # Only the writes hold the write lock (SQLite has one: the API's ingestion waits for
+    # it) and run in a transaction; a case changed since it was read above (an agent, a
+    # rule) fails the update's check, and the chunk is decided again.
     with transaction.atomic():
-        open_cases: dict[tuple[int, str], Case] = {}
-        by_pk: dict[int, Case] = {}
-        # Only a case whose last message is within the window of this chunk's earliest
-        # message can take one (the latest open case of a customer and channel always passes
-        # when any of theirs does), and the cases that emails answer by their headers.
-        since = rows[0]["occurred_at"] - window
-        for found in Case.objects.filter(
-            Q(last_message_at__gte=since) | Q(pk__in=set(answered.values())),
-            customer_id__in=customer_ids,
-            status__in=OPEN_STATUSES,
-        ).order_by("last_message_at", "id"):
-            open_cases[(found.customer_id, found.channel)] = found  # the latest one wins
-            by_pk[found.pk] = found
-        batch = _Batch(new_cases=[], changed={}, links=[], events=[])
-        for row in rows:
-            key = (row["customer_id"], row["channel"])
-            case = open_cases.get(key)
-            when: dt.datetime = row["occurred_at"]
-            near = case is not None and abs(when - case.last_message_at) <= window
-            if row["direction"] == Direction.OUTBOUND:
-                if case is not None and near and when >= case.opened_at:
-                    _attach_reply(batch, case, row)
-                continue
-            need, sentiment = row["need"], row["sentiment"]
-            negative = sentiment == "negative"
-            # An email answering a message of an open case of this customer joins that case,
-            # whatever the window or the case's channel.
-            threaded = by_pk.get(answered.get(row["id"], 0))
-            if threaded is not None and threaded.customer_id == row["customer_id"]:
-                _attach_inbound(batch, threaded, row, negative)
-                continue
-            if case is not None and near:
-                _attach_inbound(batch, case, row, negative)
-                continue
-            new = _new_case(
-                customer_id=row["customer_id"],
-                tier=row["tier"],
-                kind=KIND_BY_NEED.get(need, CaseKind.SERVICE),
-                channel=row["channel"],
-                subject=_subject(row["text"], row["channel"]),
-                opened_at=when,
-                priority=Priority.HIGH if negative else Priority.NORMAL,
-                catalog=prices.catalog(),
-                teams=prices.teams(),
-                blank=prices.blank,
-                entitled=entitlement_at(
-                    prices.periods(customer_ids).get(row["customer_id"], []), when
-                )
-                is not None,
-            )
-            reason = f"message {row['id']}: need {need}" + (", negative" if negative else "")
-            batch.new_cases.append(new)
-            batch.events.append(_Event(new, events.CASE_OPENED, _opened_changes(new), reason))
-            batch.links.append((new, row["id"], ThreadRole.OPENING))
-            open_cases[key] = new
         _write(batch)
         cases_route(cases=batch.new_cases)  # routing (docs/routing.md)
     return len(batch.links)
@@ -473,15 +508,18 @@ def _write(batch: _Batch) -> None:
 
 
 def _update_changed(changed: Iterable[tuple[Case, set[str]]], now: Any) -> None:
-    """The changed fields of cases already stored: one bulk update per set of fields."""
+    """The changed fields of cases already stored: one bulk update per set of fields, of the
+    cases still as they were read (``WriteConflict`` when one changed meanwhile)."""
     groups: dict[tuple[str, ...], list[Case]] = {}
     for case, names in changed:
         groups.setdefault(tuple(sorted(names)), []).append(case)
+    updated: Any = Case._meta.get_field("updated_at")
     for group, cases in groups.items():
         model_fields: list[Any] = [Case._meta.get_field(name) for name in group]
         rows = [
             (case.pk, *(f.get_db_prep_value(getattr(case, f.attname), connection)
-                        for f in model_fields), now)
+                        for f in model_fields), now, updated.get_db_prep_value(
+                            case.updated_at, connection))
             for case in cases
         ]  # fmt: skip
         update_rows(
@@ -489,6 +527,7 @@ def _update_changed(changed: Iterable[tuple[Case, set[str]]], now: Any) -> None:
             columns=[f.column for f in model_fields] + ["updated_at"],
             rows=rows,
             types=[_PG_TYPES[f.get_internal_type()] for f in model_fields] + ["timestamptz"],
+            unchanged=("updated_at", "timestamptz"),
         )
 
 
