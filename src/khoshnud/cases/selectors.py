@@ -133,7 +133,8 @@ def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
     messages, calls, visits and reviews, and staff messages and calls; not erased. One query,
     in time order: the interaction's columns, its customer's tier, and its classified need and
     sentiment (an agent's correction winning; "other" / "neutral" when not classified). The
-    text is cut to what a subject takes; metadata comes for inbound email only (threading).
+    text is cut to what a subject takes; metadata comes for inbound email (threading) and for
+    staff messages (a reply naming its case, ``metadata.case_id``).
 
     PostgreSQL probes each id through its indexes (LATERAL … LIMIT 1): its planner, with
     statistics behind a bulk load, hash-joined whole tables for a plain join.
@@ -153,8 +154,8 @@ def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
     )
     columns = (
         "t.id, t.customer_id, t.channel, t.direction, t.occurred_at, substr(t.text, 1, 1000), "
-        f"CASE WHEN t.channel = '{Channel.EMAIL}' AND t.direction = '{Direction.INBOUND}' "
-        "THEN t.metadata END, c.tier, "
+        f"CASE WHEN (t.channel = '{Channel.EMAIL}' AND t.direction = '{Direction.INBOUND}') "
+        f"OR t.direction = '{Direction.OUTBOUND}' THEN t.metadata END, c.tier, "
         "COALESCE(NULLIF(a.corrected_need, ''), a.need, 'other'), "
         "COALESCE(NULLIF(a.corrected_sentiment, ''), a.sentiment, 'neutral')"
     )
