@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.db.models import Count
 
-from khoshnud.cases.models import Case, CaseEvent, CaseInteraction
+from khoshnud.cases.models import Case, CaseInteraction
 from khoshnud.interactions.models import Interaction
 from khoshnud.ops.demo_data import build_demo
 from khoshnud.ops.management.commands.demo import ensure_demo_staff
@@ -35,8 +35,9 @@ def test_demo_messages_become_cases(
     assert Case.objects.filter(first_responded_at__isnull=False).exists()
     # Routing: the demo agents get cases of their kinds up to their caps (sara: care, 25;
     # wei: support, 20; james: service and support, 30); the rest wait in the queues.
+    # (Cases the demo's history worked were assigned by hand; routing's caps hold for the rest.)
     routed = dict(
-        Case.objects.filter(assignee__isnull=False)
+        Case.objects.filter(assignee__isnull=False, status="new")
         .values_list("assignee__username")
         .annotate(n=Count("id"))
     )
@@ -45,7 +46,8 @@ def test_demo_messages_become_cases(
     assert set(Case.objects.filter(assignee__username="sara").values_list("kind", flat=True)) == {
         "care"
     }
-    assert CaseEvent.objects.filter(action="case.routed").count() == Case.objects.count()
+    # Every case was routed once at least (a hand-off routes it again within its new team).
+    assert not Case.objects.exclude(events__action="case.routed").exists()
     # Due times follow the demo catalog on the Tehran shop calendar.
     calendar = calendar_by_name(name="Tehran shop")
     assert calendar is not None

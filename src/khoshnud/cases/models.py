@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from khoshnud.accounts.models import Team
@@ -167,7 +168,9 @@ class CaseEvent(models.Model):
     action = models.CharField(max_length=32)
     changes = models.JSONField(default=dict, blank=True)
     reason = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When the change happened: now, or the moment a service was given (``at=``, a history
+    # recorded after the fact), so the case's history reads in the order things happened.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["case_id", "created_at", "id"]

@@ -125,7 +125,7 @@ def interactions_without_case(*, after_id: int = 0, limit: int = 500) -> list[in
 
 
 _PIPELINE_COLUMNS = ("id", "customer_id", "channel", "direction", "occurred_at", "text",
-                     "metadata", "tier", "need", "sentiment")  # fmt: skip
+                     "metadata", "tier", "need", "sentiment", "case_ref")  # fmt: skip
 
 
 def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -133,7 +133,8 @@ def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
     messages, calls, visits and reviews, and staff messages and calls; not erased. One query,
     in time order: the interaction's columns, its customer's tier, and its classified need and
     sentiment (an agent's correction winning; "other" / "neutral" when not classified). The
-    text is cut to what a subject takes; metadata comes for inbound email only (threading).
+    text is cut to what a subject takes; metadata comes for inbound email only (threading), and
+    ``case_ref`` is the case a staff message names (``metadata.case_id``, an imported reply).
 
     PostgreSQL probes each id through its indexes (LATERAL … LIMIT 1): its planner, with
     statistics behind a bulk load, hash-joined whole tables for a plain join.
@@ -156,7 +157,10 @@ def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
         f"CASE WHEN t.channel = '{Channel.EMAIL}' AND t.direction = '{Direction.INBOUND}' "
         "THEN t.metadata END, c.tier, "
         "COALESCE(NULLIF(a.corrected_need, ''), a.need, 'other'), "
-        "COALESCE(NULLIF(a.corrected_sentiment, ''), a.sentiment, 'neutral')"
+        "COALESCE(NULLIF(a.corrected_sentiment, ''), a.sentiment, 'neutral'), "
+        f"CASE WHEN t.direction = '{Direction.OUTBOUND}' THEN "
+        + ("t.metadata ->> 'case_id'" if is_postgres() else "json_extract(t.metadata, '$.case_id')")
+        + " END"
     )
     if is_postgres():
         sql = (
@@ -193,6 +197,9 @@ def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
         if isinstance(row["metadata"], str):
             row["metadata"] = json.loads(row["metadata"])
         row["text"] = row["text"] or ""
+        ref = row["case_ref"]  # a number on SQLite, its text on PostgreSQL
+        named = int(ref) if isinstance(ref, int | str) and str(ref).isdigit() else None
+        row["case_ref"] = named if named is not None and named < 2**63 else None
         out.append(row)
     return out
 

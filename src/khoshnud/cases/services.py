@@ -145,6 +145,9 @@ class _Event(NamedTuple):
     action: str
     changes: dict[str, Any]
     reason: str = ""
+    # When it happened in the case's life (the message's time, not after now): an imported
+    # history then reads in order next to the changes staff make later.
+    at: dt.datetime | None = None
 
 
 def _opened_changes(case: Case) -> dict[str, Any]:
@@ -264,7 +267,9 @@ def case_open_or_attach(*, interaction_ids: Sequence[int]) -> int:
 
     A new case takes its kind from the classified need ("other" → service), is raised to high
     priority by a negative message, counts its due times from the message's ``occurred_at``.
-    An outbound message or call joins the open case it answers and stamps the first response.
+    An outbound message or call joins the open case it answers and stamps the first response:
+    the case its ``metadata.case_id`` names (an imported reply), else the customer's latest
+    open case on the channel.
     Idempotent: an interaction is in one case at most (a unique link), so a second run skips
     what the first attached; a concurrent run of the same ids fails on that constraint and
     rolls back whole, and its retry finds everything attached.
@@ -349,6 +354,8 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
             if r["direction"] == Direction.INBOUND and r["channel"] == Channel.EMAIL
         }
     )
+    # An imported reply may name its case: it joins that one, not the latest on the channel.
+    named = {r["id"]: r["case_ref"] for r in rows if r["case_ref"] is not None}
     open_cases: dict[tuple[int, str], Case] = {}
     by_pk: dict[int, Case] = {}
     # Only a case whose last message is within the window of this chunk's earliest
@@ -356,7 +363,7 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
     # when any of theirs does), and the cases that emails answer by their headers.
     since = rows[0]["occurred_at"] - window
     for found in Case.objects.filter(
-        Q(last_message_at__gte=since) | Q(pk__in=set(answered.values())),
+        Q(last_message_at__gte=since) | Q(pk__in={*answered.values(), *named.values()}),
         customer_id__in=customer_ids,
         status__in=OPEN_STATUSES,
     ).order_by("last_message_at", "id"):
@@ -369,6 +376,11 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
         when: dt.datetime = row["occurred_at"]
         near = case is not None and abs(when - case.last_message_at) <= window
         if row["direction"] == Direction.OUTBOUND:
+            answers = by_pk.get(named.get(row["id"], 0))
+            if answers is not None and answers.customer_id == row["customer_id"]:
+                if when >= answers.opened_at:
+                    _attach_reply(batch, answers, row)
+                continue
             if case is not None and near and when >= case.opened_at:
                 _attach_reply(batch, case, row)
             continue
@@ -399,7 +411,7 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
         )
         reason = f"message {row['id']}: need {need}" + (", negative" if negative else "")
         batch.new_cases.append(new)
-        batch.events.append(_Event(new, events.CASE_OPENED, _opened_changes(new), reason))
+        batch.events.append(_Event(new, events.CASE_OPENED, _opened_changes(new), reason, when))
         batch.links.append((new, row["id"], ThreadRole.OPENING))
         open_cases[key] = new
     # Only the writes hold the write lock (SQLite has one: the API's ingestion waits for
@@ -429,6 +441,7 @@ def _attach_inbound(batch: _Batch, case: Case, row: Mapping[str, Any], negative:
                 action=events.CASE_STATUS_CHANGED,
                 changes={"status": {"from": CaseStatus.WAITING, "to": CaseStatus.OPEN}, **changes},
                 reason="customer answered",
+                at=row["occurred_at"],
             )
         )
     if row["occurred_at"] > case.last_message_at:
@@ -443,6 +456,7 @@ def _attach_inbound(batch: _Batch, case: Case, row: Mapping[str, Any], negative:
                 action=events.CASE_PRIORITY_RAISED,
                 changes={"priority": {"from": before, "to": case.priority}},
                 reason=f"negative message {row['id']}",
+                at=row["occurred_at"],
             )
         )
 
@@ -463,6 +477,7 @@ def _attach_reply(batch: _Batch, case: Case, row: Mapping[str, Any]) -> None:
                     },
                     "interaction": row["id"],
                 },
+                at=row["occurred_at"],
             )
         )
 
@@ -470,7 +485,8 @@ def _attach_reply(batch: _Batch, case: Case, row: Mapping[str, Any]) -> None:
 def _write(batch: _Batch) -> None:
     """Insert the new cases, then the links and events (which now know their case ids)."""
     at, as_json = datetime_adapter(), json_adapter()
-    now = at(timezone.now())
+    now_ = timezone.now()
+    now = at(now_)
     columns = ("customer_id", "kind", "status", "priority", "channel", "subject", "team_id",
                "assignee_id", "tags", "opened_at", "last_message_at", "service_level_id",
                "time_zone", "first_response_due", "resolution_due", "first_responded_at",
@@ -502,7 +518,10 @@ def _write(batch: _Batch) -> None:
     insert_rows(
         table=CaseEvent._meta.db_table,
         columns=("case_id", "actor_id", "action", "changes", "reason", "created_at"),
-        rows=[(e.case.pk, None, e.action, as_json(e.changes), e.reason, now) for e in batch.events],
+        rows=[
+            (e.case.pk, None, e.action, as_json(e.changes), e.reason, at(min(e.at or now_, now_)))
+            for e in batch.events
+        ],
         types=("bigint", "integer", "text", "jsonb", "text", "timestamptz"),
     )
 
@@ -582,20 +601,49 @@ def _desk_case(*, actor: Actor, case_id: object) -> tuple[User, Case]:
     return actor, case
 
 
-def _event(case: Case, actor: User, action: str, changes: dict[str, Any], reason: str = "") -> None:
+def _event(
+    case: Case,
+    actor: User,
+    action: str,
+    changes: dict[str, Any],
+    reason: str = "",
+    at: dt.datetime | None = None,
+) -> None:
     CaseEvent.objects.create(
-        case=case, actor=actor, action=action, changes=changes, reason=reason[:200]
+        case=case,
+        actor=actor,
+        action=action,
+        changes=changes,
+        reason=reason[:200],
+        created_at=at or timezone.now(),
     )
 
 
-def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
+def _moment(at: object, case: Case) -> dt.datetime:
+    """When a desk change happens: now, or ``at`` — a change recorded after the fact (history
+    brought from another tool, the demo's), so the case's times, its SLA clock and its history
+    say when it really happened. Refused (``InputError``) when ``at`` is not an aware
+    date-time, is in the future or is before the case opened."""
+    now = timezone.now()
+    if at is None:
+        return now
+    moment = clean_aware_datetime(at, field="at")
+    if moment > now:
+        raise InputError("at", f"{moment.isoformat()} is in the future")
+    if moment < case.opened_at:
+        raise InputError("at", f"{moment.isoformat()} is before case {case.pk} opened")
+    return moment
+
+
+def case_assign(*, case_id: object, assignee_id: object, actor: Actor, at: object = None) -> Case:
     """Assign the case to an agent of its team (``assignee_id`` = the actor's own id: take it;
     ``None``: unassign). Refused (``InputError``, nothing changed) for an unknown or inactive
     user, one without the agent role, one who is not in the case's team, or one who is away or
     lacks the case's kind or the customer's language in their routing profile (the cap does
-    not apply by hand; docs/routing.md)."""
+    not apply by hand; docs/routing.md). ``at``: when it happened, if not now (``_moment``)."""
     with transaction.atomic():
         user, case = _desk_case(actor=actor, case_id=case_id)
+        moment = _moment(at, case)
         assignee: User | None = None
         if assignee_id not in (None, ""):
             target = clean_int(assignee_id, field="assignee_id")
@@ -634,7 +682,7 @@ def case_assign(*, case_id: object, assignee_id: object, actor: Actor) -> Case:
             fields.append("status")
         case.save(update_fields=[*fields, "updated_at"])
         reason = "taken" if assignee is not None and assignee.pk == user.pk else ""
-        _event(case, user, events.CASE_ASSIGNED, changes, reason)
+        _event(case, user, events.CASE_ASSIGNED, changes, reason, moment)
     return case
 
 
@@ -652,14 +700,19 @@ def case_take(*, case_id: object, actor: Actor) -> Case:
         return case_assign(case_id=case.pk, assignee_id=user.pk, actor=user)
 
 
-def case_status_set(*, case_id: object, status: object, actor: Actor, reason: str = "") -> Case:
+def case_status_set(
+    *, case_id: object, status: object, actor: Actor, reason: str = "", at: object = None
+) -> Case:
     """Move the case to ``status`` (open, waiting, resolved, closed) along ``STATUS_NEXT``.
 
     Resolving stamps ``resolved_at``; reopening a resolved case clears it. Refused
     (``InputError``) for an unknown status, "new", or a move the table does not allow.
+    ``at``: when it happened, if not now (``_moment``): the stamps, the SLA pause and the
+    history take that moment.
     """
     with transaction.atomic():
         user, case = _desk_case(actor=actor, case_id=case_id)
+        moment = _moment(at, case)
         if status not in CaseStatus.values:
             raise InputError("status", f"{status!r} is not one of {', '.join(CaseStatus.values)}")
         if status == case.status:
@@ -669,7 +722,7 @@ def case_status_set(*, case_id: object, status: object, actor: Actor, reason: st
         before, case.status = case.status, str(status)
         fields = ["status"]
         changes: dict[str, Any] = {"status": {"from": before, "to": case.status}}
-        now = timezone.now()
+        now = moment
         if status == CaseStatus.WAITING:  # the SLA clock stops (cases/sla.py)
             fields += sla_pause(case, at=now)
         elif before == CaseStatus.WAITING:  # …and starts again, the due times moved
@@ -685,7 +738,7 @@ def case_status_set(*, case_id: object, status: object, actor: Actor, reason: st
         case.save(update_fields=[*fields, "updated_at"])
         reopened = before == CaseStatus.RESOLVED and status == CaseStatus.OPEN
         action_reason = reason or ("reopened" if reopened else "")
-        _event(case, user, events.CASE_STATUS_CHANGED, changes, action_reason)
+        _event(case, user, events.CASE_STATUS_CHANGED, changes, action_reason, moment)
         if case.status == CaseStatus.RESOLVED:
             announce_resolved(case_id=case.pk, actor_id=user.pk)
     return case
@@ -706,15 +759,19 @@ def case_priority_set(*, case_id: object, priority: object, actor: Actor) -> Cas
     return case
 
 
-def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str = "") -> Case:
+def case_kind_change(
+    *, case_id: object, kind: object, actor: Actor, reason: str = "", at: object = None
+) -> Case:
     """Hand the case off: it takes the new kind and moves to the team serving it, keeping its
     thread (the customer repeats nothing). The assignee is cleared unless they are in the new
     team too, and an unassigned case is routed within the new team (docs/routing.md); due
     times are counted again from ``opened_at`` with the new kind's catalog entry (kept when
     there is none). Records ``case.handed_off`` (``case_handoffs`` counts them).
-    Refused for an unknown kind or the kind the case already has."""
+    Refused for an unknown kind or the kind the case already has. ``at``: when it happened,
+    if not now (``_moment``)."""
     with transaction.atomic():
         user, case = _desk_case(actor=actor, case_id=case_id)
+        moment = _moment(at, case)
         if kind not in CaseKind.values:
             raise InputError("kind", f"{kind!r} is not one of {', '.join(CaseKind.values)}")
         if kind == case.kind:
@@ -746,7 +803,7 @@ def case_kind_change(*, case_id: object, kind: object, actor: Actor, reason: str
             case.time_zone = due.time_zone
             fields += ["service_level", "first_response_due", "resolution_due", "time_zone"]
         case.save(update_fields=[*fields, "updated_at"])
-        _event(case, user, events.CASE_HANDED_OFF, changes, reason)
+        _event(case, user, events.CASE_HANDED_OFF, changes, reason, moment)
         cases_route(cases=[case])  # unassigned now: routed within the new team
     return case
 

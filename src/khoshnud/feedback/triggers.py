@@ -146,7 +146,9 @@ def triggers_sweep(*, now: dt.datetime | None = None) -> SweepCount:
 def case_resolved_followups(*, case_id: int) -> str:
     """What a resolution sets off (idempotent: a task may run twice): the verdict, the
     outcome of the care follow-up the case was, and each following survey queued to run
-    after its delay (the sweep sends it if this queue cannot defer)."""
+    after its delay (the sweep sends it if this queue cannot defer). A survey whose moment
+    passed longer ago than the sweep looks back (``CATCH_UP``: a resolution recorded after
+    the fact, an imported history) is not sent: the moment to ask has gone."""
     from khoshnud.feedback.recovery import recoveries_case_resolved
     from khoshnud.feedback.tasks import invite_after_case
     from khoshnud.feedback.verdicts import case_verdict_decide
@@ -156,11 +158,16 @@ def case_resolved_followups(*, case_id: int) -> str:
         return "not resolved"
     case_verdict_decide(case_id=case.pk)
     recoveries_case_resolved(case_id=case.pk)
-    surveys = surveys_after_case(case)
+    now = timezone.now()
+    surveys = [
+        s
+        for s in surveys_after_case(case)
+        if case.resolved_at + dt.timedelta(hours=s.delay_hours) > now - CATCH_UP
+    ]
     for survey in surveys:
         task = invite_after_case
         run_after = case.resolved_at + dt.timedelta(hours=survey.delay_hours)
-        if run_after > timezone.now() and task.get_backend().supports_defer:
+        if run_after > now and task.get_backend().supports_defer:
             task = task.using(run_after=run_after)
         task.enqueue(survey.pk, case.pk)
     return f"judged; {len(surveys)} survey(s) queued"

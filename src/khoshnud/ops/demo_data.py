@@ -50,6 +50,7 @@ from khoshnud.ops.demo_content import (
     ZH_SURNAME,
     ZH_SURNAME_LATIN,
 )
+from khoshnud.ops.demo_history import demo_history
 from khoshnud.servicelevels.selectors import calendar_by_name
 from khoshnud.servicelevels.services import calendar_create, service_level_set
 
@@ -291,9 +292,14 @@ def build_demo(
     progress(f"{stored} interactions")
     answers = demo_feedback(people=people, start=start, now=now, staff=staff)
     progress(f"{answers} survey answers")
-    # Each answer is an interaction too (a "survey answer" on the customer's timeline).
-    return {"customers": len(people), "orders": order_count, "interactions": stored + answers,
-            "survey_answers": answers}  # fmt: skip
+    # The pipeline's cases, worked by the demo's team over the months (ops/demo_history.py).
+    history = demo_history(source=SOURCE, seed=SEED + 20, now=now, progress=progress)
+    # Each answer is an interaction too (a "survey answer" on the customer's timeline), and so
+    # are the history's replies and answers about cases.
+    return {"customers": len(people), "orders": order_count,
+            "interactions": Interaction.objects.filter(source=SOURCE).count(),
+            "survey_answers": answers, "cases": history["cases"],
+            "resolved": history.get("resolved", 0)}  # fmt: skip
 
 
 def demo_feedback(
