@@ -486,7 +486,7 @@ def _write(batch: _Batch) -> None:
     """Insert the new cases, then the links and events (which now know their case ids)."""
     at, as_json = datetime_adapter(), json_adapter()
     now_ = timezone.now()
-    now = at(now_)
+    now, no_tags = at(now_), as_json([])
     columns = ("customer_id", "kind", "status", "priority", "channel", "subject", "team_id",
                "assignee_id", "tags", "opened_at", "last_message_at", "service_level_id",
                "time_zone", "first_response_due", "resolution_due", "first_responded_at",
@@ -494,7 +494,7 @@ def _write(batch: _Batch) -> None:
                "resolution_breached_at", "follow_up_of_id", "created_at", "updated_at")  # fmt: skip
     rows = [
         (c.customer_id, c.kind, c.status, c.priority, c.channel, c.subject, c.team_id,
-         c.assignee_id, as_json(c.tags), at(c.opened_at), at(c.last_message_at),
+         c.assignee_id, as_json(c.tags) if c.tags else no_tags, at(c.opened_at), at(c.last_message_at),
          c.service_level_id, c.time_zone, at(c.first_response_due), at(c.resolution_due),
          at(c.first_responded_at), at(c.resolved_at), at(c.paused_at),
          at(c.first_response_breached_at), at(c.resolution_breached_at), c.follow_up_of_id,
