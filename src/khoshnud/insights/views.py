@@ -35,6 +35,7 @@ from khoshnud.insights.selectors import (
     Period,
     daily_rows,
     dashboard,
+    labels,
     period_resolve,
 )
 from khoshnud.web.timeline_filter import parse_day
@@ -68,6 +69,7 @@ BREAKDOWN_NAMES = {
     "team": gettext_lazy("By team"),
     "agent": gettext_lazy("By agent"),
     "tier": gettext_lazy("By tier"),
+    "product": gettext_lazy("By product"),
     "type": gettext_lazy("Interactions by type"),
 }
 TREND_NAMES = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"),
@@ -300,7 +302,9 @@ def insights_rows(request: HttpRequest) -> HttpResponse:
         "figure": figure,
         "figure_name": FIGURE_NAMES.get(figure, figure),
         "dimension": dimension,
+        "dimension_name": BREAKDOWN_NAMES.get(dimension, dimension),
         "value": value,
+        "segment": labels(dimension, [value])[value] if dimension else "",
         "interactions": figure == "interactions",
         "answers": figure in ("answers", "nps", "csat", "ces"),
         "errors": errors,
