@@ -125,6 +125,7 @@ def test_the_page_the_export_and_the_api(by_product: dict[str, Product], shop: S
     assert "By product" in table and "Burr grinder" in table and "(none)" in table
     grinder = by_product["P2"].pk
     assert f"figure=nps&amp;dimension=product&amp;value={grinder}" in table
+    assert "figure=interactions" not in table  # interactions are not grouped by product
     rows = client.get("/insights/rows/", {**period, "figure": "nps", "dimension": "product",
                                           "value": grinder}).content.decode()  # fmt: skip
     assert "By product: Burr grinder" in rows

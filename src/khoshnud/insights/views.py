@@ -179,6 +179,16 @@ def _query(period: Period, **extra: str) -> str:
     return urlencode({"from": period.start.isoformat(), "to": period.end.isoformat(), **extra})
 
 
+def _drillable(figure: str, dimension: str) -> bool:
+    """Whether a breakdown cell links to its rows: interactions are grouped by channel and
+    type only, and a type's row has nothing but interactions."""
+    if figure not in DRILL_FIGURES:
+        return False
+    if figure == "interactions":
+        return dimension in ("channel", "type")
+    return dimension != "type"
+
+
 @staff_required(role=Role.MANAGER)
 @require_GET
 def insights_dashboard(request: HttpRequest) -> HttpResponse:
@@ -216,7 +226,7 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
             for key in columns:
                 unit = UNITS[key]
                 link = ""
-                if key in DRILL_FIGURES and (dimension != "type" or key == "interactions"):
+                if _drillable(key, dimension):
                     link = f"{rows_url}?" + _query(
                         period, figure=key, dimension=dimension, value=row["value"]
                     )
