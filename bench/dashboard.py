@@ -3,21 +3,26 @@ computed straight from the raw tables, in the same run (both timed, the two answ
 
 ``--scale N`` is the number of survey answers; the interaction log gets 10 N rows and there
 are N cases (full size: 1,000,000 answers, 10,000,000 interactions, 1,000,000 cases), spread
-over the 365 days before today, 2,000 customers in three tiers, 3 teams, 60 agents. On
+over the 365 days before today, 2,000 customers in three tiers (two orders each), 3 teams,
+60 agents, 20 products (7 cases in 10 name theirs, the rest are inferred from the orders by
+the rebuild; 1 answer in 4 names its own). On
 PostgreSQL the rows are made by ``generate_series`` in the database (minutes, not hours); on
 SQLite by Python.
 
 - ``p50_ms``: the dashboard page (``GET /insights/?from&to``: totals, previous period and
-  delta, the daily trend, the breakdowns by channel, kind, team, agent, tier and type, drawn
+  delta, the daily trend, the breakdowns by channel, kind, team, agent, tier, product and type,
+  drawn
   into HTML), 90-day periods ending on different days, signed in as a manager.
 - ``api_p50_ms``: the same through ``GET /api/v1/insights`` (JSON).
 - ``raw_p50_ms``: the same numbers by ``insights.selectors.dashboard_raw``: the case figures
-  through ``cases.metrics.case_metrics`` (every case of the period read), the interactions and
-  tiers by a direct aggregate of the raw tables.
+  through ``cases.metrics.case_metrics`` (every case of the period read), the interactions,
+  tiers and products by a direct aggregate of the raw tables.
 - ``sql_aggregate_p50_ms``: a second baseline, the rollups' counters of the period and the
   previous one computed by plain SQL ``GROUP BY`` (day × dimension) over the raw tables
   (``insights.rollups.day_figures``), without assembling them.
 - ``equal``: the two answers' numbers equal, for every period timed on both sides.
+- ``infer_s``: the products of the cases that name none (3 in 10), inferred from the orders by
+  ``cases.products.cases_products_infer`` (set-based UPDATEs of 5,000 cases).
 - ``rebuild_s``: ``khoshnud insights rebuild`` from scratch.
 """
 
@@ -35,6 +40,7 @@ KINDS = ("service", "support", "care")
 CHANNELS = ("email", "phone", "telegram", "whatsapp", "web", "in_person")
 TYPES = ("message", "call", "purchase", "visit", "notification")
 TIERS = ("standard", "standard", "standard", "loyal", "key")
+PRODUCTS = 20
 PERIODS = 15
 RAW_PERIODS = 3
 
@@ -60,6 +66,51 @@ def _people() -> tuple[list[int], list[int]]:
     return teams, [u.pk for u in users]
 
 
+def _products() -> list[int]:
+    from decimal import Decimal
+
+    from khoshnud.commerce.models import Product
+
+    made = Product.objects.bulk_create(
+        [Product(sku=f"BENCH-{i:02d}", name=f"Product {i:02d}", category="bench",
+                 price=Decimal("10.00"), currency="USD") for i in range(PRODUCTS)]
+    )  # fmt: skip
+    return [p.pk for p in made]
+
+
+def _orders(cur: Any, db: str, products: list[int], start: dt.datetime) -> None:
+    """Two orders per customer at random moments of the year, one line each."""
+    if db != "postgres":
+        from decimal import Decimal
+
+        from khoshnud.commerce.models import Order, OrderLine
+        from khoshnud.customers.models import Customer
+
+        rng = random.Random(7)
+        orders = Order.objects.bulk_create(
+            [Order(customer_id=c, number=f"B{c}-{k}", currency="USD", total=Decimal(10),
+                   placed_at=start + dt.timedelta(days=365) * rng.random())
+             for c in Customer.objects.values_list("pk", flat=True) for k in (1, 2)]
+        )  # fmt: skip
+        OrderLine.objects.bulk_create(
+            [OrderLine(order=o, product_id=products[o.pk % len(products)], quantity=1,
+                       unit_price=Decimal(10)) for o in orders]
+        )  # fmt: skip
+        return
+    later = "%s + random() * interval '365 days'"
+    cur.execute(
+        "INSERT INTO commerce_order (customer_id, number, placed_at, currency, total, channel)"
+        f" SELECT c.id, 'B' || c.id || '-' || k, {later}, 'USD', 10, 'web'"
+        " FROM customers_customer c, generate_series(1, 2) k",
+        [start],
+    )
+    cur.execute(
+        "INSERT INTO commerce_orderline (order_id, product_id, quantity, unit_price)"
+        " SELECT id, (%s::bigint[])[1 + id %% %s], 1, 10 FROM commerce_order",
+        [products, len(products)],
+    )
+
+
 def _verdicts_and_recoveries(cur: Any, db: str) -> None:
     """A verdict per resolved case (15 % exceeded, 65 % met, the rest fell short); a care
     follow-up per detractor, a third of them won back, a third not, a third not answered."""
@@ -82,7 +133,9 @@ def _verdicts_and_recoveries(cur: Any, db: str) -> None:
     )
 
 
-def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: list[int]) -> None:
+def _fill_postgres(
+    scale: int, start: dt.datetime, teams: list[int], agents: list[int], products: list[int]
+) -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -103,13 +156,15 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
             "INSERT INTO cases_case (customer_id, kind, status, priority, channel, subject,"
             " team_id, assignee_id, tags, opened_at, last_message_at, time_zone,"
             " first_response_due, resolution_due, first_responded_at, resolved_at,"
-            " created_at, updated_at)"
+            " product_id, product_source, created_at, updated_at)"
             " SELECT customer, (%(kinds)s::text[])[1 + k], CASE WHEN resolved IS NULL THEN 'open'"
             " ELSE 'resolved' END, 'normal', (%(channels)s::text[])[1 + i %% 6], '',"
             " (%(teams)s::int[])[1 + k], CASE WHEN i %% 10 = 0 THEN NULL ELSE"
             " (%(agents)s::int[])[1 + k * 20 + (i / 3) %% 20] END, '[]'::jsonb, opened, opened,"
             " 'Asia/Tehran', opened + interval '1 hour', opened + interval '24 hours',"
-            " responded, resolved, now(), now()"
+            " responded, resolved, CASE WHEN i %% 10 < 7 THEN"
+            " (%(products)s::bigint[])[1 + i %% %(n_products)s] END,"
+            " CASE WHEN i %% 10 < 7 THEN 'set' END, now(), now()"
             " FROM (SELECT i, i %% 3 AS k, %(first)s + i %% %(customers)s AS customer, opened,"
             "  CASE WHEN random() < 0.9 THEN opened + random() * interval '3 hours' END"
             "   AS responded,"
@@ -119,7 +174,7 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
             "   FROM generate_series(1, %(n)s) i) g) s",
             {"kinds": list(KINDS), "channels": list(CHANNELS), "teams": teams,
              "agents": agents, "first": first_customer, "customers": CUSTOMERS,
-             "start": start, "n": scale},
+             "start": start, "n": scale, "products": products, "n_products": len(products)},
         )  # fmt: skip
         cur.execute(
             "INSERT INTO interactions_interaction (customer_id, channel, direction, type, stage,"
@@ -138,21 +193,27 @@ def _fill_postgres(scale: int, start: dt.datetime, teams: list[int], agents: lis
         # agent: NPS 2 in 5 (0–10), CSAT 2 in 5 (1–5), CES 1 in 5 (1–7).
         cur.execute(
             "INSERT INTO feedback_surveyresponse (kind, score, choice, comment, customer_id,"
-            " case_id, agent_id, channel, answered_at, source, created_at)"
+            " case_id, agent_id, channel, answered_at, source, product_id, created_at)"
             " SELECT g.kind, CASE g.kind WHEN 'nps' THEN floor(random() * 11)"
             "  WHEN 'csat' THEN 1 + floor(random() * 5) ELSE 1 + floor(random() * 7) END,"
             " '', '', c.customer_id, c.id, c.assignee_id, c.channel,"
-            " c.opened_at + interval '1 day' + random() * interval '2 days', 'import', now()"
+            " c.opened_at + interval '1 day' + random() * interval '2 days', 'import',"
+            " CASE WHEN g.i %% 4 = 0 THEN (%(products)s::bigint[])[1 + (g.i / 4) %% %(np)s] END,"
+            " now()"
             " FROM (SELECT i, (ARRAY['nps', 'csat', 'nps', 'csat', 'ces'])[1 + i %% 5] AS kind"
             "  FROM generate_series(1, %(n)s) i) g"
             " JOIN cases_case c ON c.id = %(first)s + (g.i %% %(cases)s)",
-            {"n": scale, "first": first_case, "cases": cases},
+            {"n": scale, "first": first_case, "cases": cases, "products": products,
+             "np": len(products)},
         )  # fmt: skip
+        _orders(cur, "postgres", products, start)
         _verdicts_and_recoveries(cur, "postgres")
         cur.execute("VACUUM ANALYZE")
 
 
-def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[int]) -> None:
+def _fill_python(
+    scale: int, start: dt.datetime, teams: list[int], agents: list[int], products: list[int]
+) -> None:
     """The same distributions, made in Python (SQLite)."""
     from django.db import connection
 
@@ -172,7 +233,7 @@ def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[
     columns = ("customer_id", "kind", "status", "priority", "channel", "subject", "team_id",
                "assignee_id", "tags", "opened_at", "last_message_at", "time_zone",
                "first_response_due", "resolution_due", "first_responded_at", "resolved_at",
-               "created_at", "updated_at")  # fmt: skip
+               "product_id", "product_source", "created_at", "updated_at")  # fmt: skip
     rows: list[tuple[Any, ...]] = []
     for i in range(1, scale + 1):
         k = i % 3
@@ -184,7 +245,9 @@ def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[
              "normal", CHANNELS[i % 6], "", teams[k],
              None if i % 10 == 0 else agents[k * 20 + (i // 3) % 20], as_json([]), at(opened),
              at(opened), "Asia/Tehran", at(opened + dt.timedelta(hours=1)),
-             at(opened + dt.timedelta(hours=24)), at(responded), at(resolved), now, now)
+             at(opened + dt.timedelta(hours=24)), at(responded), at(resolved),
+             products[i % PRODUCTS] if i % 10 < 7 else None, "set" if i % 10 < 7 else None,
+             now, now)
         )  # fmt: skip
     for chunk in range(0, len(rows), 5000):
         insert_rows(table=Case._meta.db_table, columns=columns, rows=rows[chunk : chunk + 5000])
@@ -206,7 +269,7 @@ def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[
                                                 "opened_at")
     )  # fmt: skip
     columns = ("kind", "score", "choice", "comment", "customer_id", "case_id", "agent_id",
-               "channel", "answered_at", "source", "created_at")  # fmt: skip
+               "channel", "answered_at", "source", "product_id", "created_at")  # fmt: skip
     rows = []
     scales = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
     for i in range(1, scale + 1):
@@ -215,12 +278,13 @@ def _fill_python(scale: int, start: dt.datetime, teams: list[int], agents: list[
         answered = opened + dt.timedelta(days=1) + dt.timedelta(days=2) * rng.random()
         rows.append(
             (kind, rng.randint(*scales[kind]), "", "", customer, pk, agent, channel,
-             at(answered), "import", now)
+             at(answered), "import", products[(i // 4) % PRODUCTS] if i % 4 == 0 else None, now)
         )  # fmt: skip
     for chunk in range(0, len(rows), 5000):
         insert_rows(table="feedback_surveyresponse", columns=columns,
                     rows=rows[chunk : chunk + 5000])  # fmt: skip
     with connection.cursor() as cur:
+        _orders(cur, "sqlite", products, start)
         _verdicts_and_recoveries(cur, "sqlite")
         cur.execute("ANALYZE")
 
@@ -231,6 +295,7 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     from django.utils import timezone
 
     from khoshnud.accounts.services import token_create
+    from khoshnud.cases.products import cases_products_infer
     from khoshnud.insights.rollups import business_zone, day_figures, rollups_rebuild
     from khoshnud.insights.selectors import dashboard, dashboard_numbers, dashboard_raw
 
@@ -239,7 +304,8 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
     start = now - dt.timedelta(days=365)
     teams, agents = _people()
     started = time.perf_counter()
-    (_fill_postgres if db == "postgres" else _fill_python)(scale, start, teams, agents)
+    products = _products()
+    (_fill_postgres if db == "postgres" else _fill_python)(scale, start, teams, agents, products)
     fill_s = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM interactions_interaction")
@@ -250,6 +316,12 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         responses = cur.fetchone()[0]
     print(f"filled {cases:,} cases, {interactions:,} interactions and {responses:,} answers "
           f"in {fill_s:.1f} s")  # fmt: skip
+    # The products of the 3 cases in 10 that name none, from the orders (set-based UPDATEs).
+    started = time.perf_counter()
+    inferred = cases_products_infer()
+    infer_s = time.perf_counter() - started
+    print(f"products of {inferred.looked:,} cases inferred in {infer_s:.1f} s "
+          f"({len(inferred.found):,} found one)")  # fmt: skip
     started = time.perf_counter()
     rebuilt = rollups_rebuild()
     rebuild_s = time.perf_counter() - started
@@ -316,6 +388,8 @@ def run(*, scale: int, db: str) -> dict[str, Any]:
         "rollup_rows": rebuilt["rows"],
         "fill_s": round(fill_s, 1),
         "rebuild_s": round(rebuild_s, 1),
+        "infer_s": round(infer_s, 2),
+        "products_inferred": inferred.looked,
     }
     print(
         f"dashboard page p50 {result['p50_ms']} ms (p95 {result['p95_ms']}), API p50 "

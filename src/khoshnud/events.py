@@ -20,6 +20,7 @@ CASE_ROUTED = "case.routed"  # automatic assignment, or why there was none
 CASE_STATUS_CHANGED = "case.status_changed"
 CASE_PRIORITY_CHANGED = "case.priority_changed"
 CASE_HANDED_OFF = "case.handed_off"
+CASE_PRODUCT_CHANGED = "case.product_changed"  # set by hand (cases/products.py)
 CASE_NOTE_ADDED = "case.note_added"
 CASE_BREACHED = "case.breached"  # the breach scan found a target missed (cases/sla.py)
 CASE_REMINDED = "case.reminded"  # an automation reminded the customer (cases/rules.py)

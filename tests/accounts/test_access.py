@@ -128,6 +128,7 @@ WEB_RULES: dict[str, tuple[str, Role, str, int]] = {
     "web:case_status": ("post", Role.MANAGER, WRITE, 302),
     "web:case_priority": ("post", Role.MANAGER, WRITE, 302),
     "web:case_kind": ("post", Role.MANAGER, WRITE, 302),
+    "web:case_product": ("post", Role.MANAGER, WRITE, 302),
     "web:case_note": ("post", Role.MANAGER, WRITE, 302),
     "web:case_reply": ("post", Role.MANAGER, WRITE, 302),
     # Routing: one's own availability (every agent); the agents page is the managers'.
@@ -390,6 +391,7 @@ def test_web_page_follows_the_rule(world: dict[str, Any], caller: Caller, name: 
         "web:case_status": f"/cases/{world['case_id']}/status/",
         "web:case_priority": f"/cases/{world['case_id']}/priority/",
         "web:case_kind": f"/cases/{world['case_id']}/kind/",
+        "web:case_product": f"/cases/{world['case_id']}/product/",
         "web:case_note": f"/cases/{world['case_id']}/notes/",
         "web:case_reply": f"/cases/{world['case_id']}/replies/",
         "web:agent_availability": "/me/availability/",

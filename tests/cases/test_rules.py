@@ -19,6 +19,7 @@ from khoshnud.cases.models import Case, CaseEvent, CaseRule, CaseRuleRun, Notifi
 from khoshnud.cases.rules import case_rule_set, case_rules_run
 from khoshnud.cases.selectors import case_handoffs
 from khoshnud.cases.services import case_open, case_open_or_attach, case_status_set
+from khoshnud.commerce.models import Product
 from khoshnud.customers.models import Customer
 from khoshnud.customers.services import customer_create
 from khoshnud.inputs import InputError
@@ -145,10 +146,14 @@ def test_support_resolving_a_key_customers_case_opens_one_care_follow_up(
     case_rule_set(kind="follow_up_tier", enabled=True, tiers=["key"])
     Customer.objects.filter(pk=shop.customer.pk).update(tier="key")
     case = _support_case(shop)
+    kettle = Product.objects.create(sku="KTL-1", name="Kettle", category="c", price=1,
+                                    currency="USD")  # fmt: skip
+    Case.objects.filter(pk=case.pk).update(product=kettle, product_source="order")
     _resolve(shop, case, "support", django_capture_on_commit_callbacks)
     follow = Case.objects.get(follow_up_of=case)
     assert (follow.kind, follow.team.name, follow.status, follow.customer_id) == (  # type: ignore[union-attr]
         "care", "care", "new", shop.customer.pk)  # fmt: skip
+    assert (follow.product_id, follow.product_source) == (kettle.pk, "order")  # the same product
     assert case_handoffs(case_ids=[case.pk]) == {case.pk: 1}  # counted as a hand-off
     # Reopened and resolved again: still one follow-up.
     case_status_set(case_id=case.pk, status="open", actor=shop.agents["support"])

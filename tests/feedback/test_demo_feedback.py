@@ -31,3 +31,14 @@ def test_demo_has_surveys_and_answers_over_the_months(settings: Any, tmp_path: A
     assert len(months) >= 4  # spread over the last months
     assert SurveyResponse.objects.filter(kind="csat", agent__isnull=False).exists()
     assert set(SurveyResponse.objects.values_list("source", flat=True)) == {"api"}
+    # CSAT and CES answers name a product the customer bought before; after the rollups,
+    # the dashboard by product has named rows (cases' products are inferred by the rebuild).
+    from khoshnud.insights.rollups import rollups_rebuild
+    from khoshnud.insights.selectors import dashboard
+
+    named = SurveyResponse.objects.filter(product__isnull=False)
+    assert named.exists() and set(named.values_list("kind", flat=True)) <= {"csat", "ces"}
+    rollups_rebuild()
+    board = dashboard(start=today - dt.timedelta(days=200), end=today)
+    rows = [r for r in board["breakdowns"]["product"] if r["value"] and r["csat_n"]]
+    assert rows and all(r["label"] != r["value"] for r in rows)  # names, not ids

@@ -34,7 +34,7 @@ def access_case(*, user: User, case_id: int) -> Case:
     Raises ``Case.DoesNotExist`` for an unknown id and ``PermissionDenied`` for a case of a
     team the agent is not in (or a case with no team, which only managers see).
     """
-    case = Case.objects.select_related("team", "assignee").get(pk=case_id)
+    case = Case.objects.select_related("team", "assignee", "product").get(pk=case_id)
     if user_has_role(user, Role.MANAGER):
         return case
     if user_has_role(user, Role.AGENT) and _member(user, case.team_id):

@@ -36,6 +36,12 @@ class CaseIn(Schema):
         description="ISO 8601 with an offset; default now. Due times count from it.",
     )
     priority: str = "normal"
+    product: str = Field(
+        "",
+        examples=["ESP-DARK-1KG"],
+        description="the SKU of the product the case is about; without one it is inferred "
+        "from the customer's latest order placed before the case opened (docs/metrics.md)",
+    )
 
 
 class CaseOut(Schema):
@@ -63,6 +69,12 @@ class CaseOut(Schema):
     )
     resolution_breached_at: dt.datetime | None = None
     follow_up_of: int | None = Field(None, description="the case this care follow-up follows")
+    product: str | None = Field(None, description="the SKU of the product the case is about")
+    product_source: str | None = Field(
+        None,
+        description="set (by a person or the API), order (inferred from the latest earlier "
+        "order), none (no earlier order) or null (not looked at yet)",
+    )
     interaction_ids: list[int]
 
 
@@ -86,12 +98,15 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]
             opened_at=payload.opened_at,
             priority=payload.priority,
             actor=request.user,
+            product=payload.product,
         )
     except PermissionDenied as exc:
         raise HttpError(403, str(exc)) from None
     except InputError as exc:
         raise HttpError(422, str(exc)) from None
-    return Status(201, _out([Case.objects.select_related("team", "assignee").get(pk=case.pk)])[0])
+    return Status(
+        201, _out([Case.objects.select_related("team", "assignee", "product").get(pk=case.pk)])[0]
+    )
 
 
 @router.get("/cases/{case_id}", response=CaseOut)
@@ -120,7 +135,7 @@ def list_cases(
     require(request, scope=Scope.READ)
     if not 1 <= limit <= 200:
         raise HttpError(422, "limit: must be between 1 and 200")
-    qs = cases_visible_to(user=request.user).select_related("team", "assignee")
+    qs = cases_visible_to(user=request.user).select_related("team", "assignee", "product")
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if status:

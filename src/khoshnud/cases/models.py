@@ -37,6 +37,14 @@ class Priority(models.TextChoices):
 PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
 
+class ProductSource(models.TextChoices):
+    """How a case's product was found (docs/metrics.md, "Product"); NULL: not looked at yet."""
+
+    SET = "set", _("Set by a person or the API")
+    ORDER = "order", _("The customer's latest earlier order")
+    NONE = "none", _("No earlier order")
+
+
 class Case(models.Model):
     # No single-column indexes on customer, team and assignee: the composite indexes below lead
     # with them, and each index costs every case the pipeline opens (bench/ingest.py).
@@ -84,6 +92,20 @@ class Case(models.Model):
     follow_up_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
+    # The product the case is about: set by a person or the API, else inferred afterwards,
+    # set-based, by the rollup refresh (cases/products.py), never by the pipeline step. No
+    # index: nothing looks cases up by product, and each index costs every case opened.
+    product = models.ForeignKey(
+        "commerce.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        db_index=False,
+        verbose_name=_("product"),
+    )
+    # NULL until the product was looked at (the pipeline's rows are written without it).
+    product_source = models.CharField(max_length=8, null=True, blank=True, choices=ProductSource)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

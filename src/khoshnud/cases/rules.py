@@ -387,6 +387,8 @@ def case_follow_up_open(*, case_id: int) -> Case | None:
             entitled=_entitled(locked.customer_id, now),
         )
         new.follow_up_of = locked
+        # About the same product as the original (when it was set or inferred already).
+        new.product_id, new.product_source = locked.product_id, locked.product_source
         new.save()
         _opened_event(new, None, f"follow-up of case {locked.pk}").save()
         CaseEvent.objects.create(

@@ -101,6 +101,8 @@ def case_summary(case: Case, interaction_ids: list[int]) -> dict[str, Any]:
         "first_response_breached_at": case_local(case, case.first_response_breached_at),
         "resolution_breached_at": case_local(case, case.resolution_breached_at),
         "follow_up_of": case.follow_up_of_id,
+        "product": case.product.sku if case.product_id and case.product else None,
+        "product_source": case.product_source,
         "interaction_ids": interaction_ids,
     }
 

@@ -34,12 +34,18 @@ from khoshnud.cases.models import (
     CaseKind,
     CaseStatus,
     Priority,
+    ProductSource,
     ThreadRole,
 )
 from khoshnud.cases.selectors import cases_answered, pipeline_rows, teams_by_kind
 from khoshnud.cases.signals import announce_resolved
 from khoshnud.cases.sla import Schedules, sla_pause, sla_resume
-from khoshnud.commerce.selectors import SupportPeriod, entitlement_at, support_periods
+from khoshnud.commerce.selectors import (
+    SupportPeriod,
+    entitlement_at,
+    product_by_sku,
+    support_periods,
+)
 from khoshnud.customers.models import Customer
 from khoshnud.db import (
     WriteConflict,
@@ -186,14 +192,18 @@ def case_open(
     opened_at: object = None,
     priority: object = Priority.NORMAL,
     actor: Actor = None,
+    product: object = None,
 ) -> Case:
     """Open a case by hand (a phone call, a visit): transactional, audited, history written.
 
+    ``product`` is a product's SKU: the case is about it (set by hand; without one the rollup
+    refresh infers it later, cases/products.py).
+
     ``opened_at`` is an aware datetime or ISO 8601 text with an offset (default: now); due
     times count from it on the catalog entry's calendar. Raises ``InputError`` (nothing
-    written) for an unknown customer, kind, channel or priority, or a bad time. Permission is
-    the caller's: check it with ``access_case_kind`` first. The new case is routed to an agent
-    of its team when the team uses routing (docs/routing.md).
+    written) for an unknown customer, kind, channel, priority or product, or a bad time.
+    Permission is the caller's: check it with ``access_case_kind`` first. The new case is
+    routed to an agent of its team when the team uses routing (docs/routing.md).
     """
     pk = clean_int(customer_id, field="customer_id")
     if kind not in CaseKind.values:
@@ -216,6 +226,7 @@ def case_open(
         raise InputError(
             "customer_id", f"customer #{pk} was merged into #{customer.merged_into_id}"
         )
+    chosen = product_by_sku(sku=product, field="product")
     user = actor if isinstance(actor, User) else None
     with transaction.atomic():
         case = _new_case(
@@ -230,8 +241,13 @@ def case_open(
             teams=teams_by_kind(),
             entitled=_entitled(pk, moment),
         )
+        if chosen is not None:
+            case.product, case.product_source = chosen, ProductSource.SET
         case.save()
-        _opened_event(case, user, "opened by hand").save()
+        opened = _opened_event(case, user, "opened by hand")
+        if chosen is not None:
+            opened.changes["product"] = chosen.name
+        opened.save()
         cases_route(cases=[case])  # routing (docs/routing.md), when the team uses it
         audit_log(
             actor=actor,

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet, Sum
 
 from khoshnud.commerce.models import Order, OrderLine, Product
-from khoshnud.inputs import clean_query_text
+from khoshnud.inputs import InputError, clean_query_text, clean_str
 from khoshnud.interactions.models import Interaction
 
 
@@ -95,3 +95,25 @@ def entitlement_at(periods: Sequence[SupportPeriod], moment: dt.datetime) -> Sup
         if period.start <= moment < period.until:
             return period
     return None
+
+
+def product_by_sku(*, sku: object, field: str = "product") -> Product | None:
+    """The product with this SKU; None for a missing or empty one. Raises ``InputError``
+    naming ``field`` for a SKU that is not text or names no product (one query)."""
+    text = clean_str(sku, field=field, max_length=64, required=False)
+    if not text:
+        return None
+    product = Product.objects.filter(sku=text).first()
+    if product is None:
+        raise InputError(field, f"no product with SKU {text!r}")
+    return product
+
+
+def order_product_id(*, order_id: int) -> int | None:
+    """The product an order is about: its first line's (the line stored first)."""
+    return (
+        OrderLine.objects.filter(order_id=order_id)
+        .order_by("id")
+        .values_list("product_id", flat=True)
+        .first()
+    )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from khoshnud.calendars import latin_digits
 from khoshnud.cases.models import Case
+from khoshnud.commerce.selectors import order_product_id
 from khoshnud.feedback.links import token_invitation_id, token_matches
 from khoshnud.feedback.models import (
     SCALES,
@@ -173,6 +174,8 @@ def answers_record(
                 Case.objects.filter(pk=invitation.case_id).values_list("channel", flat=True).first()
             )
             agent_id = case_resolvers([invitation.case_id]).get(invitation.case_id)
+        # After a purchase: the answers are about the order's product (else the case's counts).
+        product_id = order_product_id(order_id=invitation.order_id) if invitation.order_id else None
         logged = [*fresh, *(PageAnswer(r.question, comment=c) for r, c in commented if r.question)]
         interaction_id = _log_answer(invitation, logged, final, now)
         rows = [
@@ -191,6 +194,7 @@ def answers_record(
                 survey_id=invitation.survey_id,
                 question=a.question,
                 invitation=invitation,
+                product_id=product_id,
             )
             for a in fresh
         ]

@@ -1,7 +1,7 @@
 """``"type": "survey_answer"`` events of ``POST /api/v1/events``: their ``survey`` field.
 
-``{"kind": "nps" | "csat" | "ces", "score": N, "comment": "...", "case_id": N, "agent": "user"}``
-— one answer, counted in every metric like an answer given on the survey page. The event's
+``{"kind": "nps" | "csat" | "ces", "score": N, "comment": "...", "case_id": N, "agent": "user",
+"product": "SKU"}`` — one answer (``product``: the product it is about, else its case's), counted in every metric like an answer given on the survey page. The event's
 ``text`` (or else the comment) is the interaction's text, classified like any message.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from khoshnud.cases.models import Case
+from khoshnud.commerce.selectors import product_by_sku
 from khoshnud.feedback.models import SCALES, Source, SurveyResponse
 from khoshnud.feedback.selectors import case_resolvers
 from khoshnud.feedback.services import responses_record
@@ -21,7 +22,7 @@ from khoshnud.interactions.extensions import StoredEvent
 from khoshnud.interactions.models import InteractionType
 
 MAX_COMMENT = 10_000
-_KEYS = {"kind", "score", "comment", "case_id", "agent"}
+_KEYS = {"kind", "score", "comment", "case_id", "agent", "product"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class SurveyAnswerIn:
     comment: str
     case_id: int | None
     agent_id: int | None
+    product_id: int | None = None
 
 
 class SurveyEvents:
@@ -71,7 +73,11 @@ class SurveyEvents:
             agent_id = User.objects.filter(username=username).values_list("pk", flat=True).first()
             if agent_id is None:
                 raise InputError("survey.agent", f"unknown staff user {username!r}")
-        return SurveyAnswerIn(kind, score, storable_text(comment), case_id, agent_id)
+        product = product_by_sku(sku=value.get("product"), field="survey.product")
+        return SurveyAnswerIn(
+            kind, score, storable_text(comment), case_id, agent_id,
+            product.pk if product is not None else None,
+        )  # fmt: skip
 
     def text(self, cleaned: SurveyAnswerIn) -> str:
         return cleaned.comment
@@ -100,6 +106,7 @@ class SurveyEvents:
                     answered_at=item.occurred_at,
                     source=Source.API,
                     interaction_id=item.interaction_id,
+                    product_id=answer.product_id,
                 )
             )
         responses_record(responses=rows)

@@ -77,11 +77,13 @@ def invitation_create(
     reason: str = Trigger.MANUAL,
     now: dt.datetime | None = None,
     send: bool = True,
+    order_id: int | None = None,
 ) -> Invited:
     """Invite a customer: check the survey and the fatigue rule, store the invitation, and
     (``send``) log and queue the email when the customer has an address. Transactional.
 
-    Raises ``Survey.DoesNotExist``, Http404 (no customer), ``SurveyInactive``,
+    ``order_id``: the purchase an after-purchase invitation asks about (its answers are about
+    that order's product). Raises ``Survey.DoesNotExist``, Http404 (no customer), ``SurveyInactive``,
     ``surveys.SurveyNotReady`` (no question…), ``FatigueRefused``, ``InputError`` (no case).
     """
     now = now or timezone.now()
@@ -105,6 +107,7 @@ def invitation_create(
             survey=survey,
             customer=customer,
             case_id=case_id,
+            order_id=order_id,
             secret=new_secret(),
             channel=Channel.EMAIL if address else Channel.API,
             reason=reason,

@@ -108,6 +108,15 @@ class Invitation(models.Model):
     started_at = models.DateTimeField(_("first score at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     interaction_id = models.BigIntegerField(null=True, blank=True)  # the logged outbound message
+    # The purchase an after-purchase invitation asks about (its answers are about its product).
+    order = models.ForeignKey(
+        "commerce.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("invitation")
@@ -164,6 +173,17 @@ class SurveyResponse(models.Model):
     )
     invitation = models.ForeignKey(
         Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+    # The product the answer is about when it says so itself (an imported answer's SKU, an
+    # after-purchase invitation's order); else its case's product counts (docs/metrics.md).
+    product = models.ForeignKey(
+        "commerce.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("product"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -68,12 +68,18 @@ def case_invitation_due(*, survey_id: int, case_id: int, now: dt.datetime | None
 
 
 def _invite(
-    survey: Survey, customer_id: int, case_id: int | None, reason: str, now: dt.datetime
+    survey: Survey,
+    customer_id: int,
+    case_id: int | None,
+    reason: str,
+    now: dt.datetime,
+    order_id: int | None = None,
 ) -> str:
     try:
         invitation_create(
-            survey_id=survey.pk, customer_id=customer_id, case_id=case_id, reason=reason, now=now
-        )
+            survey_id=survey.pk, customer_id=customer_id, case_id=case_id, reason=reason,
+            now=now, order_id=order_id,
+        )  # fmt: skip
     except FatigueRefused:
         return "refused"
     except (SurveyNotReady, SurveyInactive) as exc:
@@ -121,10 +127,10 @@ def triggers_sweep(*, now: dt.datetime | None = None) -> SweepCount:
                 .order_by("placed_at")
             )
             seen: set[int] = set()
-            for customer_id in orders.values_list("customer_id", flat=True)[:1000]:
-                if customer_id not in seen:
+            for customer_id, order_id in orders.values_list("customer_id", "pk")[:1000]:
+                if customer_id not in seen:  # one invitation, about their earliest due order
                     seen.add(customer_id)
-                    tally(_invite(survey, customer_id, None, Trigger.PURCHASE, now))
+                    tally(_invite(survey, customer_id, None, Trigger.PURCHASE, now, order_id))
         elif survey.trigger == Trigger.PERIODIC:
             recent = Invitation.objects.filter(
                 survey=survey,

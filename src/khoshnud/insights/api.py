@@ -35,8 +35,9 @@ def get_insights(
     calendar: str = Query("gregorian", description="months and quarters: gregorian or jalali"),
 ) -> dict[str, Any]:
     """The managers' dashboard of a period (default: the last 30 days) and of the period just
-    before it: totals, `delta`, `trend` and `breakdowns` by channel, kind, team, agent, tier
-    and interaction type. Days are local to the business's time zone. A figure with nothing
+    before it: totals, `delta`, `trend` and `breakdowns` by channel, kind, team, agent, tier,
+    product (`value` the product's id, `label` its name; `""` for cases and answers without
+    one) and interaction type. Days are local to the business's time zone. A figure with nothing
     to measure is `null`. Manager role, `read` scope."""
     require(request, scope=Scope.READ, role=Role.MANAGER)
     if calendar not in ("gregorian", "jalali"):
@@ -55,7 +56,9 @@ def get_insights_daily(
     from_: str = Query("", alias="from", description="first local day, YYYY-MM-DD"),
     to: str = Query("", description="last local day, YYYY-MM-DD (inclusive)"),
     preset: str = Query(""),
-    table: str = Query("totals", description="totals, channel, kind, team, agent, tier, type"),
+    table: str = Query(
+        "totals", description="totals, channel, kind, team, agent, tier, product, type"
+    ),
 ) -> list[dict[str, Any]]:
     """Day by day, the figures of one table of the dashboard (what its CSV export holds)."""
     require(request, scope=Scope.READ, role=Role.MANAGER)

@@ -12,7 +12,12 @@ from khoshnud.cases.metrics import period_bounds
 from khoshnud.cases.models import Case
 from khoshnud.feedback.models import SurveyResponse
 from khoshnud.inputs import InputError
-from khoshnud.insights.rollups import ANSWER_DIMENSIONS, CASE_DIMENSIONS, business_zone
+from khoshnud.insights.rollups import (
+    ANSWER_DIMENSIONS,
+    CASE_DIMENSIONS,
+    business_zone,
+    in_segment,
+)
 from khoshnud.interactions.models import Interaction
 
 # figure → (the moment it is counted on, an extra condition)
@@ -29,6 +34,7 @@ DRILL_FIGURES = (
     "recovery_rate",
 )  # fmt: skip
 SCORE_KINDS = ("nps", "csat", "ces")
+ID_DIMENSIONS = ("team", "agent", "product")  # their values are ids
 
 
 def drill_rows(
@@ -45,6 +51,8 @@ def drill_rows(
     in the segment ``dimension = value`` when given (docs/metrics.md, docs/insights.md)."""
     if figure not in DRILL_FIGURES:
         raise InputError("figure", f"{figure!r} is not one of {', '.join(DRILL_FIGURES)}")
+    if dimension in ID_DIMENSIONS and value and not value.isdigit():
+        raise InputError("value", f"{value!r} is not an id of a {dimension}")
     lower, upper = period_bounds(start, end, business_zone().key)
     if figure in ("answers", "recovery_rate", *SCORE_KINDS):
         if dimension not in ANSWER_DIMENSIONS:
@@ -57,12 +65,10 @@ def drill_rows(
             answers = SurveyResponse.objects.filter(answered_at__gte=lower, answered_at__lt=upper)
         if figure in SCORE_KINDS:
             answers = answers.filter(kind=figure)
-        field = ANSWER_DIMENSIONS[dimension]
-        if field is not None:
-            answers = answers.filter(
-                **({f"{field}__isnull": True} if value == "" else {field: value})
-            )
-        return answers.select_related("customer", "agent", "case").order_by("answered_at", "id")
+        answers = in_segment(answers, ANSWER_DIMENSIONS[dimension], value)
+        return answers.select_related(
+            "customer", "agent", "case", "product", "case__product"
+        ).order_by("answered_at", "id")
     if figure == "interactions":
         if dimension not in ("", "channel", "type"):
             raise InputError("dimension", "interactions are grouped by channel or type only")
@@ -77,7 +83,5 @@ def drill_rows(
     if moment.endswith("_due"):  # judged once the due time has passed
         upper = min(upper, now or timezone.now())
     cases = Case.objects.filter(extra, **{f"{moment}__gte": lower, f"{moment}__lt": upper})
-    field = CASE_DIMENSIONS[dimension]
-    if field is not None:
-        cases = cases.filter(**({f"{field}__isnull": True} if value == "" else {field: value}))
-    return cases.select_related("customer", "team", "assignee").order_by(moment, "id")
+    cases = in_segment(cases, CASE_DIMENSIONS[dimension], value)
+    return cases.select_related("customer", "team", "assignee", "product").order_by(moment, "id")

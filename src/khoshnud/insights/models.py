@@ -1,7 +1,8 @@
 """Daily rollups: the dashboard's figures summed per local day and per dimension value.
 
 One row per (day, dimension, value). ``dimension`` "" with ``value`` "" is the whole business;
-the others are ``channel``, ``kind``, ``team``, ``agent``, ``tier`` and ``type`` (interaction type). Every column is a sum, so any period is the sum of its days; means are
+the others are ``channel``, ``kind``, ``team``, ``agent``, ``tier``, ``product`` and ``type``
+(interaction type). Every column is a sum, so any period is the sum of its days; means are
 kept as sums and counts. Rows are derived data: ``khoshnud insights rebuild`` recreates them
 from the cases, interactions and answers, and the periodic job ``insights.refresh`` keeps
 them current (docs/insights.md).
@@ -62,6 +63,8 @@ class RollupState(models.Model):
     # log has no index on created_at), looking back REFRESH_ID_OVERLAP ids.
     interaction_id = models.BigIntegerField(default=0)
     response_id = models.BigIntegerField(default=0)
+    # The highest case id whose product was looked at (cases/products.py infers the rest).
+    case_id = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"rollups refreshed {self.refreshed_at}"

@@ -21,12 +21,25 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from khoshnud.cases.metrics import period_bounds
 from khoshnud.cases.models import Case
+from khoshnud.cases.products import cases_products_infer
 from khoshnud.customers.models import Customer
 from khoshnud.feedback.metrics import CSAT_SATISFIED_MIN, DETRACTOR_MAX, PROMOTER_MIN
 from khoshnud.feedback.models import (
@@ -39,38 +52,50 @@ from khoshnud.feedback.models import (
 from khoshnud.insights.models import DailyFigures, RollupState
 from khoshnud.interactions.models import Interaction
 
+# What a dimension groups by: a field, an expression (Coalesce), or None (the whole business).
+Dimension = str | Combinable | None
 # dimension → the case field it groups by ("" is the whole business).
-CASE_DIMENSIONS: dict[str, str | None] = {
+CASE_DIMENSIONS: dict[str, Dimension] = {
     "": None,
     "channel": "channel",
     "kind": "kind",
     "team": "team_id",
     "agent": "assignee_id",
     "tier": "customer__tier",
+    "product": "product_id",
 }
 INTERACTION_DIMENSIONS: dict[str, str | None] = {"": None, "channel": "channel", "type": "type"}
 # A survey answer belongs to the channel it came by, to its case's kind and team, to the agent
-# it rates and to its customer's tier.
-ANSWER_DIMENSIONS: dict[str, str | None] = {
+# it rates, to its customer's tier, and to the product it names itself, else its case's.
+ANSWER_DIMENSIONS: dict[str, Dimension] = {
     "": None,
     "channel": "channel",
     "kind": "case__kind",
     "team": "case__team_id",
     "agent": "agent_id",
     "tier": "customer__tier",
+    "product": Coalesce("product_id", "case__product_id", output_field=BigIntegerField()),
 }
 # A verdict is its case's; a care follow-up belongs where the unhappy answer did.
-VERDICT_DIMENSIONS = {
-    name: None if f is None else f"case__{f}" for name, f in CASE_DIMENSIONS.items()
+VERDICT_DIMENSIONS: dict[str, Dimension] = {
+    name: None if f is None else f"case__{f}"
+    for name, f in CASE_DIMENSIONS.items()
+    if f is None or isinstance(f, str)
 }
-RECOVERY_DIMENSIONS: dict[str, str | None] = {
+RECOVERY_DIMENSIONS: dict[str, Dimension] = {
     "": None,
     "channel": "response__channel",
     "kind": "response__case__kind",
     "team": "response__case__team_id",
     "agent": "response__agent_id",
     "tier": "customer__tier",
+    "product": Coalesce(
+        "response__product_id", "response__case__product_id", output_field=BigIntegerField()
+    ),
 }
+# Cases whose product is inferred per refresh at most (the first refresh after an upgrade
+# catches up over several runs; ``khoshnud insights rebuild`` does them all).
+INFER_PER_REFRESH = 100_000
 # A transaction may commit a while after the row's updated_at: look back this much further.
 REFRESH_OVERLAP = dt.timedelta(minutes=10)
 # Ids are handed out before commit: a row with a lower id can commit after a higher one was
@@ -89,13 +114,31 @@ def _duration(later: str, earlier: str) -> ExpressionWrapper:
     return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
 
 
+def in_segment(queryset: QuerySet[Any], field: Dimension, value: str) -> QuerySet[Any]:
+    """The rows of ``queryset`` whose dimension ``field`` is ``value`` ("": none)."""
+    if field is None:
+        return queryset
+    if not isinstance(field, str):
+        queryset, field = queryset.alias(segment_value=field), "segment_value"
+    return queryset.filter(**({f"{field}__isnull": True} if value == "" else {field: value}))
+
+
+def segment_values(queryset: QuerySet[Any], field: Dimension) -> set[str]:
+    """The values of dimension ``field`` among the rows of ``queryset`` ("" for none)."""
+    assert field is not None
+    if not isinstance(field, str):
+        queryset, field = queryset.annotate(segment_value=field), "segment_value"
+    found = queryset.values_list(field, flat=True).distinct().order_by()
+    return {"" if v is None else str(v) for v in found}
+
+
 def _grouped(
-    queryset: Any, moment: str, field: str | None, zone: ZoneInfo, **aggregates: Any
+    queryset: Any, moment: str, field: Dimension, zone: ZoneInfo, **aggregates: Any
 ) -> Iterable[tuple[dt.date, str, dict[str, Any]]]:
     """Rows of ``queryset`` grouped by the local day of ``moment`` and by ``field``."""
     names: dict[str, Any] = {"rollup_day": TruncDate(moment, tzinfo=zone)}
     if field is not None:
-        names["rollup_value"] = F(field)
+        names["rollup_value"] = F(field) if isinstance(field, str) else field
     rows = queryset.annotate(**names).values(*names).annotate(**aggregates).order_by()
     for row in rows:
         value = row.get("rollup_value")
@@ -233,7 +276,9 @@ def _state() -> RollupState:
 
 
 def rollups_rebuild(*, chunk_days: int = 31) -> dict[str, Any]:
-    """Every rollup row again from the raw tables, a month of days per transaction."""
+    """Every rollup row again from the raw tables, a month of days per transaction (the
+    products of the cases not looked at yet inferred first, all of them)."""
+    inferred = cases_products_infer()
     now = timezone.now()
     watermarks = _watermarks()
     zone = business_zone()
@@ -264,6 +309,7 @@ def rollups_rebuild(*, chunk_days: int = 31) -> dict[str, Any]:
         state = _state()
         state.refreshed_at = state.rebuilt_at = now
         state.interaction_id, state.response_id = watermarks
+        state.case_id = max(state.case_id, inferred.last_id)
         state.save()
     return {"from": start.isoformat(), "to": end.isoformat(), "rows": rows}
 
@@ -287,21 +333,32 @@ def rollups_refresh(*, now: dt.datetime | None = None) -> dict[str, Any]:
         state = _state()
         since = state.refreshed_at
         seen_interaction, seen_response = state.interaction_id, state.response_id
-    watermarks = _watermarks()
-    days = {now.astimezone(zone).date()}
+        seen_case = state.case_id
     if since is None:
         return rollups_rebuild()
+    # The products of the cases opened since (docs/metrics.md): set-based, before counting.
+    inferred = cases_products_infer(
+        after_id=max(0, seen_case - REFRESH_ID_OVERLAP), max_cases=INFER_PER_REFRESH
+    )
+    watermarks = _watermarks()
+    days = {now.astimezone(zone).date()}
     since -= REFRESH_OVERLAP
+    days |= _days_of_cases(inferred.found, zone)
     changed = Case.objects.filter(
         Q(updated_at__gte=since)
         | Q(customer__in=Customer.objects.filter(updated_at__gte=since))
         | Q(first_response_due__gte=since, first_response_due__lt=now)
         | Q(resolution_due__gte=since, resolution_due__lt=now)
     )
-    for row in changed.values_list(
-        "opened_at", "resolved_at", "first_response_due", "resolution_due"
+    touched: list[int] = []
+    for pk, updated_at, *row in changed.values_list(
+        "pk", "updated_at", "opened_at", "resolved_at", "first_response_due", "resolution_due"
     ).iterator():
         days |= _days_of(row, zone)
+        if updated_at >= since:
+            touched.append(pk)
+    # A case changed by hand (its product, kind or team): its answers move with it.
+    days |= _days_of_answers(touched, zone)
     days |= _days_of(
         Interaction.objects.filter(id__gt=seen_interaction - REFRESH_ID_OVERLAP)
         .values_list("occurred_at", flat=True)
@@ -335,5 +392,36 @@ def rollups_refresh(*, now: dt.datetime | None = None) -> dict[str, Any]:
         state = _state()
         state.refreshed_at = now
         state.interaction_id, state.response_id = watermarks
+        state.case_id = max(state.case_id, inferred.last_id)
         state.save()
-    return {"days": len(days)}
+    return {"days": len(days), "products_inferred": len(inferred.found)}
+
+
+def _days_of_cases(case_ids: list[int], zone: ZoneInfo) -> set[dt.date]:
+    """The days whose rollups count these cases, their answers, verdicts and follow-ups."""
+    days: set[dt.date] = set()
+    for i in range(0, len(case_ids), 1000):
+        chunk = case_ids[i : i + 1000]
+        for row in Case.objects.filter(pk__in=chunk).values_list(
+            "opened_at", "resolved_at", "first_response_due", "resolution_due"
+        ):
+            days |= _days_of(row, zone)
+    return days | _days_of_answers(case_ids, zone)
+
+
+def _days_of_answers(case_ids: list[int], zone: ZoneInfo) -> set[dt.date]:
+    """The days of these cases' answers and of their care follow-ups (by the case index)."""
+    days: set[dt.date] = set()
+    for i in range(0, len(case_ids), 1000):
+        chunk = case_ids[i : i + 1000]
+        days |= _days_of(
+            SurveyResponse.objects.filter(case_id__in=chunk).values_list("answered_at", flat=True),
+            zone,
+        )
+        days |= _days_of(
+            Recovery.objects.filter(response__case_id__in=chunk).values_list(
+                "opened_at", flat=True
+            ),
+            zone,
+        )
+    return days

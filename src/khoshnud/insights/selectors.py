@@ -2,7 +2,7 @@
 
 ``dashboard()`` answers the figures of a period and of the period just before it (same
 number of days), the trend by day / week / month, and the breakdowns by channel, kind, team,
-agent and tier, all summed from ``DailyFigures`` (a few small queries whatever the volume).
+agent, tier and product, all summed from ``DailyFigures`` (a few small queries whatever the volume).
 ``dashboard_raw()`` computes the same numbers straight from the raw tables — the case figures
 through ``khoshnud.cases.metrics.case_metrics``, the service team's one definition — so the
 tests and the benchmark can check the two agree (``dashboard_numbers``).
@@ -26,6 +26,7 @@ from khoshnud.accounts.models import Team
 from khoshnud.calendars import Calendar
 from khoshnud.cases.metrics import case_metrics, period_bounds
 from khoshnud.cases.models import CaseKind
+from khoshnud.commerce.models import Product
 from khoshnud.customers.models import Tier
 from khoshnud.feedback.metrics import (
     ces_value,
@@ -45,6 +46,8 @@ from khoshnud.insights.rollups import (
     VERDICT_DIMENSIONS,
     business_zone,
     day_figures,
+    in_segment,
+    segment_values,
 )
 from khoshnud.interactions.models import Channel, InteractionType
 
@@ -52,7 +55,7 @@ COUNTERS = tuple(
     f.name for f in DailyFigures._meta.concrete_fields
     if f.name not in ("id", "day", "dimension", "value")
 )  # fmt: skip
-BREAKDOWNS = ("channel", "kind", "team", "agent", "tier", "type")
+BREAKDOWNS = ("channel", "kind", "team", "agent", "tier", "product", "type")
 TREND_BY = ("day", "week", "month")
 PRESETS = ("7d", "30d", "90d", "month", "last_month", "quarter")
 # The figures a dashboard shows, in order (each a number, or None when nothing was measured).
@@ -231,6 +234,11 @@ def labels(dimension: str, values: Iterable[str]) -> dict[str, str]:
     elif dimension == "team":
         ids = [int(v) for v in values if v.isdigit()]
         names = {str(k): v for k, v in Team.objects.filter(pk__in=ids).values_list("pk", "name")}
+    elif dimension == "product":
+        ids = [int(v) for v in values if v.isdigit()]
+        names = dict(
+            (str(k), v) for k, v in Product.objects.filter(pk__in=ids).values_list("pk", "name")
+        )
     elif dimension == "agent":
         ids = [int(v) for v in values if v.isdigit()]
         names = {
@@ -386,16 +394,16 @@ def dashboard_raw(
     *, start: dt.date, end: dt.date, by: str = "day", now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """The same numbers as ``dashboard()`` straight from the raw tables (no rollup read):
-    the case figures through ``case_metrics`` (their one definition); the interactions and
-    the tiers, which it does not group by, by a direct aggregate of the period."""
+    the case figures through ``case_metrics`` (their one definition); the interactions, the
+    tiers and the products, which it does not group by, by a direct aggregate of the period."""
     _check(by)
     period = period_check(start, end)
     previous = period.previous()
     zone = business_zone().key
     now = now or timezone.now()
     logged = day_figures(previous.start, end, now=now, case_dimensions=(), answer_dimensions=())
-    tiers = day_figures(
-        start, end, now=now, case_dimensions=("tier",), interaction_dimensions=(),
+    grouped = day_figures(
+        start, end, now=now, case_dimensions=("tier", "product"), interaction_dimensions=(),
         answer_dimensions=(),
     )  # fmt: skip
 
@@ -431,10 +439,11 @@ def dashboard_raw(
         if dimension in ("channel", "kind", "team", "agent"):
             for m in case_metrics(start=start, end=end, by=dimension, tz=zone, now=now):
                 rows[m.group] = _case_figures(m)
-        if dimension == "tier":
+        if dimension in ("tier", "product"):
             sums: dict[str, dict[str, int]] = defaultdict(dict)
-            for (_day, _d, value), counters in tiers.items():
-                _add(sums[value], counters)
+            for (_day, d, value), counters in grouped.items():
+                if d == dimension:
+                    _add(sums[value], counters)
             rows = {value: figures_of(counters) for value, counters in sums.items()}
         for _day, d, value in logged:
             if d == dimension and value not in rows:
@@ -479,8 +488,7 @@ def _feedback_scopes(
         fields = (ANSWER_DIMENSIONS[dimension], VERDICT_DIMENSIONS[dimension],
                   RECOVERY_DIMENSIONS[dimension])  # fmt: skip
         scopes = [
-            scope.filter(**({f"{field}__isnull": True} if value == "" else {str(field): value}))
-            for scope, field in zip(scopes, fields, strict=True)
+            in_segment(scope, field, value) for scope, field in zip(scopes, fields, strict=True)
         ]
     return scopes[0], scopes[1], scopes[2]
 
@@ -503,9 +511,7 @@ def _raw_feedback_values(period: Period, dimension: str) -> set[str]:
               RECOVERY_DIMENSIONS[dimension])  # fmt: skip
     values: set[str] = set()
     for scope, field in zip((answers, verdicts, recoveries), fields, strict=True):
-        assert field is not None
-        found = scope.values_list(field, flat=True).distinct().order_by()
-        values |= {"" if v is None else str(v) for v in found}
+        values |= segment_values(scope, field)
     return values
 
 

@@ -35,6 +35,7 @@ from khoshnud.insights.selectors import (
     Period,
     daily_rows,
     dashboard,
+    labels,
     period_resolve,
 )
 from khoshnud.web.timeline_filter import parse_day
@@ -68,6 +69,7 @@ BREAKDOWN_NAMES = {
     "team": gettext_lazy("By team"),
     "agent": gettext_lazy("By agent"),
     "tier": gettext_lazy("By tier"),
+    "product": gettext_lazy("By product"),
     "type": gettext_lazy("Interactions by type"),
 }
 TREND_NAMES = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"),
@@ -177,6 +179,16 @@ def _query(period: Period, **extra: str) -> str:
     return urlencode({"from": period.start.isoformat(), "to": period.end.isoformat(), **extra})
 
 
+def _drillable(figure: str, dimension: str) -> bool:
+    """Whether a breakdown cell links to its rows: interactions are grouped by channel and
+    type only, and a type's row has nothing but interactions."""
+    if figure not in DRILL_FIGURES:
+        return False
+    if figure == "interactions":
+        return dimension in ("channel", "type")
+    return dimension != "type"
+
+
 @staff_required(role=Role.MANAGER)
 @require_GET
 def insights_dashboard(request: HttpRequest) -> HttpResponse:
@@ -214,7 +226,7 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
             for key in columns:
                 unit = UNITS[key]
                 link = ""
-                if key in DRILL_FIGURES and (dimension != "type" or key == "interactions"):
+                if _drillable(key, dimension):
                     link = f"{rows_url}?" + _query(
                         period, figure=key, dimension=dimension, value=row["value"]
                     )
@@ -300,7 +312,9 @@ def insights_rows(request: HttpRequest) -> HttpResponse:
         "figure": figure,
         "figure_name": FIGURE_NAMES.get(figure, figure),
         "dimension": dimension,
+        "dimension_name": BREAKDOWN_NAMES.get(dimension, dimension),
         "value": value,
+        "segment": labels(dimension, [value])[value] if dimension else "",
         "interactions": figure == "interactions",
         "answers": figure in ("answers", "nps", "csat", "ces"),
         "errors": errors,

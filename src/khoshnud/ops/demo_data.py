@@ -326,6 +326,14 @@ def demo_feedback(
     weights = {"nps": [3, 1, 1, 2, 2, 4, 6, 10, 14, 22, 20], "csat": [5, 5, 10, 30, 40],
                "ces": [3, 4, 6, 10, 20, 30, 27]}  # fmt: skip
     agents = [u for u in staff if u in DEMO_ROUTING] or staff
+    # What each customer bought (oldest first): a CSAT or CES answer names the product of
+    # their latest order before it — no draw from ``rng``, so the demo's numbers stay as they were.
+    bought: dict[int, list[tuple[dt.datetime, str]]] = {}
+    for customer_id, placed_at, sku in (
+        OrderLine.objects.order_by("order__placed_at", "order_id", "id")
+        .values_list("order__customer_id", "order__placed_at", "product__sku")
+    ):  # fmt: skip
+        bought.setdefault(customer_id, []).append((placed_at, sku))
     events: list[dict[str, Any]] = []
     span = int((now - start).total_seconds() // 60) - 1
     for customer, locale in people:
@@ -341,6 +349,9 @@ def demo_feedback(
             if kind == "csat" and agents:
                 survey["agent"] = rng.choice(agents)
             when = start + dt.timedelta(minutes=rng.randrange(span))
+            earlier = [sku for placed_at, sku in bought.get(customer.pk, []) if placed_at < when]
+            if kind in ("csat", "ces") and earlier:
+                survey["product"] = earlier[-1]
             event = _event(customer, f"c{customer.pk}-survey-{k}", rng.choice(["email", "web"]),
                            "inbound", "survey_answer", "service", when, "", {})  # fmt: skip
             event["survey"] = survey

@@ -35,6 +35,7 @@ from khoshnud.cases.models import (
     Priority,
     Target,
 )
+from khoshnud.cases.products import case_product_set
 from khoshnud.cases.replies import CaseClosed, case_reply
 from khoshnud.cases.routing import agent_available
 from khoshnud.cases.selectors import (
@@ -50,7 +51,7 @@ from khoshnud.cases.selectors import (
 from khoshnud.cases.services import STATUS_NEXT
 from khoshnud.channels.models import Provider
 from khoshnud.channels.selectors import instagram_window, whatsapp_window_closed
-from khoshnud.commerce.selectors import entitlement_at, support_periods
+from khoshnud.commerce.selectors import entitlement_at, products_list, support_periods
 from khoshnud.customers.models import Locale
 from khoshnud.customers.selectors import identities_of
 from khoshnud.inputs import InputError
@@ -62,6 +63,8 @@ from khoshnud.web.templatetags.khoshnud_dates import knum
 
 CASES_PER_PAGE = 25
 RECENT_INTERACTIONS = 5
+# The products offered on the case page's product field (any other SKU may be typed).
+PRODUCT_CHOICES = 500
 
 
 MESSAGING_CHANNELS = frozenset(Provider.values)
@@ -175,6 +178,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "next_statuses": sorted(STATUS_NEXT[case.status], key=CaseStatus.values.index),
         "kinds": [(k, label) for k, label in CaseKind.choices if k != case.kind],
         "priorities": Priority.choices,
+        "products": products_list().values_list("sku", "name")[:PRODUCT_CHOICES],
         "can_change": case.status != CaseStatus.CLOSED,
         "open_statuses": OPEN_STATUSES,
         "need_choices": Need.choices,
@@ -202,6 +206,7 @@ def _action_names() -> dict[str, str]:
         events.CASE_STATUS_CHANGED: _("changed the status"),
         events.CASE_PRIORITY_CHANGED: _("changed the priority"),
         events.CASE_HANDED_OFF: _("handed the case off"),
+        events.CASE_PRODUCT_CHANGED: _("changed the product"),
         events.CASE_NOTE_ADDED: _("added a note"),
         events.CASE_REPLIED: _("replied to the customer"),
         events.CASE_ROUTED: _("routed the case"),
@@ -271,6 +276,7 @@ def _history_rows(found: list[CaseEvent]) -> list[dict[str, Any]]:
         "priority": _("priority"),
         "team": _("team"),
         "assignee": _("assignee"),
+        "product": _("product"),
     }
     # The reasons the services write themselves; a person's own words are shown as typed.
     reasons = {
@@ -330,6 +336,11 @@ def _change(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
                 case_id=case.pk, priority=post.get("priority", ""), actor=request.user
             )
             done = _("Priority saved.")
+        elif action == "product":
+            case_product_set(
+                case_id=case.pk, sku=post.get("product", "").strip(), actor=request.user
+            )
+            done = _("Product saved.")
         elif action == "kind":
             services.case_kind_change(
                 case_id=case.pk,
@@ -386,5 +397,6 @@ case_assign = _post_view("assign")
 case_status = _post_view("status")
 case_priority = _post_view("priority")
 case_kind = _post_view("kind")
+case_product = _post_view("product")
 case_note = _post_view("note")
 case_reply_send = _post_view("reply")

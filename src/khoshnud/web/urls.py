@@ -30,6 +30,7 @@ urlpatterns = [
     path("cases/<int:case_id>/status/", cases.case_status, name="case_status"),
     path("cases/<int:case_id>/priority/", cases.case_priority, name="case_priority"),
     path("cases/<int:case_id>/kind/", cases.case_kind, name="case_kind"),
+    path("cases/<int:case_id>/product/", cases.case_product, name="case_product"),
     path("cases/<int:case_id>/notes/", cases.case_note, name="case_note"),
     path("cases/<int:case_id>/replies/", cases.case_reply_send, name="case_reply"),
     # Routing (web/agents.py): one's own availability; the managers' agents page.

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from khoshnud.cases.products import cases_products_infer
 from khoshnud.inputs import InputError
 from khoshnud.insights.rollups import rollups_build, rollups_rebuild, rollups_refresh
 
@@ -38,8 +39,12 @@ class Command(BaseCommand):
             if not (options["start"] and options["end"]):
                 raise CommandError("give both --from and --to, or neither")
             start, end = _day(options["start"]), _day(options["end"])
+            inferred = cases_products_infer()  # the cases' products first (docs/metrics.md)
             try:
-                result = {"rows": rollups_build(start, end)}
+                result = {
+                    "rows": rollups_build(start, end),
+                    "products_inferred": len(inferred.found),
+                }
             except InputError as exc:
                 raise CommandError(exc.message) from exc
         else:
