@@ -14,6 +14,7 @@ from django.utils import timezone
 from khoshnud.accounts.services import staff_create
 from khoshnud.calendars import persian_digits
 from khoshnud.cases.models import Case
+from khoshnud.commerce.models import Product
 from khoshnud.feedback.models import SurveyResponse
 from khoshnud.insights.rollups import business_zone, rollups_rebuild
 from khoshnud.interactions.models import Interaction
@@ -34,6 +35,7 @@ def _month_of_cases() -> None:
     ]
     sara = make_sara()
     now = timezone.now()
+    grinder = Product.objects.create(sku="G-1", name="آسیاب برقی", price=120, currency="USD")
     for i in range(40):
         opened = now - dt.timedelta(days=i // 2, hours=3 + i % 5)
         agent = agents[i % 3]
@@ -47,6 +49,7 @@ def _month_of_cases() -> None:
             first_responded_at=opened + dt.timedelta(minutes=20 + 9 * (i % 7)),
             resolution_due=opened + dt.timedelta(hours=8),
             resolved_at=opened + dt.timedelta(hours=2 + i % 9) if i % 4 else None,
+            product=grinder if i % 2 else None, product_source="set" if i % 2 else "none",
         )  # fmt: skip
         SurveyResponse.objects.create(
             kind=("nps", "csat")[i % 2], score=(10, 9, 7, 4, 5, 8, 2)[i % 7], customer=sara,
@@ -113,4 +116,7 @@ def test_the_dashboard_in_persian_and_chinese(
     page.wait_for_function("window.Chart && Chart.getChart('chart-channels')")
     assert page.evaluate("Chart.getChart('chart-volume').options.scales.x.reverse") is False
     expect(page.locator("#by-kind")).to_contain_text("按类别")
+    # By product: the product's own name, and a row for the cases about none.
+    expect(page.locator("#by-product")).to_contain_text("按产品")
+    expect(page.locator("#by-product")).to_contain_text("آسیاب برقی")
     page.screenshot(path=str(screenshots / "zh-insights.png"), full_page=True)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_case_rule_messages'),
+        ('cases', '0008_case_event_created_at_default'),
         ('commerce', '0002_translated_verbose_names'),
     ]
 
