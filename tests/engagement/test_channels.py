@@ -159,7 +159,7 @@ def test_event_rules_fire_from_notification_events_and_the_trigger_endpoint(
     assert engagement_run().sent == 1 and engagement_run().sent == 0
     bad = client.post("/api/v1/engagement/trigger", json.dumps(body | {"customer_id": 999999}),
                       content_type="application/json")  # fmt: skip
-    assert bad.status_code == 400 and "customer_id" in bad.json()["detail"]
+    assert bad.status_code == 422 and "customer_id" in bad.json()["detail"]
 
 
 def test_win_back_after_n_days_without_an_order(

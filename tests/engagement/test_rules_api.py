@@ -49,11 +49,11 @@ def test_manager_creates_a_rule(api_client: Callable[..., Client]) -> None:
         ({"occasion": "name_day"}, "occasion"),
     ],
 )
-def test_bad_rules_answer_400_naming_the_field(
+def test_bad_rules_answer_422_naming_the_field(
     api_client: Callable[..., Client], change: dict[str, Any], field: str
 ) -> None:
     answer = post(api_client("manager"), rule_data(**change))
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert field in answer.json()["detail"]
     assert not Rule.objects.exists()
 
@@ -91,7 +91,7 @@ def test_upcoming_lists_occasions_with_send_time_in_the_customers_zone(
     tomorrow = today + dt.timedelta(days=1)
     assert row["send_at"] == f"{tomorrow.isoformat()}T09:00:00+03:30"
     bad = api_client("agent", "read").get("/api/v1/engagement/upcoming?days=abc")
-    assert bad.status_code == 400 and "days" in bad.json()["detail"]
+    assert bad.status_code == 422 and "days" in bad.json()["detail"]
 
 
 def test_preview_names_the_channel_or_none_without_consent(

@@ -27,9 +27,9 @@ from khoshnud.inputs import InputError, clean_int, read_json
 router = Router(tags=["engagement"])
 
 
-def _doc400(why: str) -> dict[str, Any]:
+def _doc422(why: str) -> dict[str, Any]:
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    return {"responses": {"400": {"description": why, "content": ref}}}
+    return {"responses": {"422": {"description": why, "content": ref}}}
 
 
 def _rule_out(rule: Rule) -> dict[str, Any]:
@@ -37,17 +37,17 @@ def _rule_out(rule: Rule) -> dict[str, Any]:
 
 
 def _bad(exc: InputError) -> HttpError:
-    return HttpError(400, f"{exc.field}: {exc.message}" if exc.field else exc.message)
+    return HttpError(422, f"{exc.field}: {exc.message}" if exc.field else exc.message)
 
 
 @router.post(
     "/engagement/rules",
     response={201: dict},
-    openapi_extra=_doc400("a field at fault, named in detail; nothing stored"),
+    openapi_extra=_doc422("a field at fault, named in detail; nothing stored"),
 )
 def rules_create(request: HttpRequest) -> Status[dict[str, Any]]:
     """Create an outreach rule (write scope, manager). The body is the rule as
-    docs/engagement.md shows it; 400 names the field at fault (an unknown template field,
+    docs/engagement.md shows it; 422 names the field at fault (an unknown template field,
     an empty send window, a lead time over a year…) and nothing is stored."""
     require(request, scope=Scope.WRITE, role=Role.MANAGER)
     try:
@@ -70,7 +70,7 @@ def rules_index(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get(
     "/engagement/upcoming",
     response=list[dict],
-    openapi_extra=_doc400("days is not a whole number from 0 to 366"),
+    openapi_extra=_doc422("days is not a whole number from 0 to 366"),
 )
 def upcoming_index(request: HttpRequest, days: str = "30") -> list[dict[str, Any]]:
     """Occasions from today to today + days (inclusive), with the occasion rules that will
@@ -96,7 +96,7 @@ def upcoming_index(request: HttpRequest, days: str = "30") -> list[dict[str, Any
 @router.post(
     "/engagement/trigger",
     response={200: dict, 201: dict},
-    openapi_extra=_doc400("no such customer, or event/key missing"),
+    openapi_extra=_doc422("no such customer, or event/key missing"),
 )
 def trigger(request: HttpRequest) -> Status[dict[str, Any]]:
     """Fire the event rules named `event` for one customer: `{"event": "room_ready",
