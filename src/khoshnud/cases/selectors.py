@@ -126,10 +126,6 @@ def interactions_without_case(*, after_id: int = 0, limit: int = 500) -> list[in
     )
 
 
-_PIPELINE_COLUMNS = ("id", "customer_id", "channel", "direction", "occurred_at", "text",
-                     "metadata", "tier", "need", "sentiment", "case_ref")  # fmt: skip
-
-
 def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
     """What the case step needs of each interaction of ``ids`` not yet in a case: inbound
     messages, calls, visits and reviews, and staff messages and calls; not erased. One query,
@@ -192,20 +188,21 @@ def pipeline_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
         )
         params = list(ids)
     out = []
-    for values in select_rows(sql, params, binary_results=True):
-        row = dict(zip(_PIPELINE_COLUMNS, values, strict=True))
-        when = row["occurred_at"]  # SQLite: naive UTC (text, or parsed by its converter)
-        if isinstance(when, str):
+    for (pk, customer_id, channel, direction, when, text, metadata, tier, need, sentiment,
+         ref) in select_rows(sql, params, binary_results=True):  # fmt: skip
+        if isinstance(when, str):  # SQLite: naive UTC text
             when = dt.datetime.fromisoformat(when)
         if when.tzinfo is None:
-            row["occurred_at"] = when.replace(tzinfo=dt.UTC)
-        if isinstance(row["metadata"], str):
-            row["metadata"] = json.loads(row["metadata"])
-        row["text"] = row["text"] or ""
-        ref = row["case_ref"]  # a number on SQLite, its text on PostgreSQL
-        named = int(ref) if isinstance(ref, int | str) and str(ref).isdigit() else None
-        row["case_ref"] = named if named is not None and named < 2**63 else None
-        out.append(row)
+            when = when.replace(tzinfo=dt.UTC)
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        case_ref = None
+        if ref is not None and str(ref).isdigit() and int(ref) < 2**63:
+            case_ref = int(ref)  # a number on SQLite, its text on PostgreSQL
+        out.append({"id": pk, "customer_id": customer_id, "channel": channel,
+                    "direction": direction, "occurred_at": when, "text": text or "",
+                    "metadata": metadata, "tier": tier, "need": need, "sentiment": sentiment,
+                    "case_ref": case_ref})  # fmt: skip
     return out
 
 

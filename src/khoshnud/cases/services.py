@@ -540,11 +540,23 @@ def _write(batch: _Batch) -> None:
         rows=[(case.pk, interaction_id, role, now) for case, interaction_id, role in batch.links],
         types=("bigint", "bigint", "text", "timestamptz"),
     )
+    # The "opened" rows of a batch say the same few things (kind, priority, team, catalog
+    # entry): each different one is encoded once.
+    opened: dict[tuple[Any, ...], Any] = {}
+
+    def encoded(e: _Event) -> Any:
+        if e.action != events.CASE_OPENED:
+            return as_json(e.changes)
+        key = tuple(e.changes.items())
+        if key not in opened:
+            opened[key] = as_json(e.changes)
+        return opened[key]
+
     insert_rows(
         table=CaseEvent._meta.db_table,
         columns=("case_id", "actor_id", "action", "changes", "reason", "created_at"),
         rows=[
-            (e.case.pk, None, e.action, as_json(e.changes), e.reason, at(min(e.at or now_, now_)))
+            (e.case.pk, None, e.action, encoded(e), e.reason, at(min(e.at or now_, now_)))
             for e in batch.events
         ],
         types=("bigint", "integer", "text", "jsonb", "text", "timestamptz"),
