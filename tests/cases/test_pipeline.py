@@ -293,9 +293,9 @@ def test_a_case_resolved_between_the_steps_read_and_its_write_is_not_reopened(
         if not calls:  # as every write to a case does (save(), or an update naming it)
             Case.objects.filter(pk=old.pk).update(status="resolved", updated_at=timezone.now())
 
-    def write(batch: Any) -> None:
+    def write(batch: Any, **options: Any) -> None:
         calls.append(len(batch.new_cases))
-        real_write(batch)
+        real_write(batch, **options)
 
     monkeypatch.setattr(services, "_attach_inbound", agent_resolves_meanwhile)
     monkeypatch.setattr(services, "_write", write)
@@ -335,3 +335,42 @@ def test_the_worker_reuses_the_catalog_for_its_cache_seconds_then_reads_it_again
     assert dues == ["2026-12-02T07:30:00+00:00", "2026-12-02T07:30:00+00:00",
                     "2026-12-02T06:00:00+00:00"]  # fmt: skip
     services._CATALOG_CACHE.clear()
+
+
+def test_a_case_changing_on_every_try_is_joined_on_the_last_one_which_holds_the_locks(
+    shop: Shop, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An agent keeps editing the open case while the step decides: the two optimistic tries
+    # both fail their check; the third decides inside its transaction with the cases locked
+    # and writes without the check. The message joins the case; nothing is lost or doubled.
+    import khoshnud.cases.services as services
+
+    [first] = ingest(shop.customer, [("p1", "email", "inbound", "2026-12-01T09:00:00+03:30",
+                                      "price of the grinder?")])  # fmt: skip
+    analysed(first, shop.customer.pk, "service")
+    case_open_or_attach(interaction_ids=[first])
+    old = Case.objects.get()
+    [second] = ingest(shop.customer, [("p2", "email", "inbound", "2026-12-01T10:00:00+03:30",
+                                       "and delivery?")])  # fmt: skip
+    analysed(second, shop.customer.pk, "service")
+    real_attach, real_write, guards = services._attach_inbound, services._write, []
+
+    def agent_edits_meanwhile(batch: Any, case: Case, *args: Any) -> None:
+        real_attach(batch, case, *args)
+        Case.objects.filter(pk=old.pk).update(tags=["vip"], updated_at=timezone.now())
+
+    def write(batch: Any, *, guard: bool = True) -> None:
+        guards.append(guard)
+        real_write(batch, guard=guard)
+
+    monkeypatch.setattr(services, "_attach_inbound", agent_edits_meanwhile)
+    monkeypatch.setattr(services, "_write", write)
+    assert case_open_or_attach(interaction_ids=[second]) == 1
+    assert guards == [True, True, False]
+    old.refresh_from_db()
+    assert old.last_message_at.isoformat() == "2026-12-01T06:30:00+00:00"  # p2, 10:00 Tehran
+    assert old.tags == ["vip"]  # the agent's edit stays
+    assert Case.objects.count() == 1
+    assert list(old.links.order_by("interaction_id").values_list("interaction_id", flat=True)) == [
+        first, second
+    ]  # fmt: skip

@@ -294,13 +294,15 @@ def case_open_or_attach(*, interaction_ids: Sequence[int]) -> int:
     attached = 0
     prices = _Prices()
     for start in range(0, len(ids), _CHUNK):
-        for attempt in range(_CHUNK_ATTEMPTS):
+        chunk = ids[start : start + _CHUNK]
+        for _attempt in range(_CHUNK_ATTEMPTS - 1):
             try:
-                attached += _open_or_attach_chunk(ids[start : start + _CHUNK], prices)
+                attached += _open_or_attach_chunk(chunk, prices)
                 break
             except WriteConflict:
-                if attempt == _CHUNK_ATTEMPTS - 1:
-                    raise  # transient: the task's retry runs the step again
+                continue  # a case changed meanwhile: decide again
+        else:  # the last attempt decides holding the locks: nothing can change under it
+            attached += _open_or_attach_chunk(chunk, prices, locked=True)
     return attached
 
 
@@ -309,7 +311,9 @@ def case_open_or_attach(*, interaction_ids: Sequence[int]) -> int:
 # answer).
 _NOT_DECIDED_ON = ("subject", "tags", "created_at", "resolved_at", "assignee",
                    "first_response_breached_at", "resolution_breached_at", "follow_up_of")  # fmt: skip
-# A chunk whose cases changed between its read and its write is decided again this often.
+# A chunk whose cases changed between its read and its write is decided again, at most this
+# many times in all; the last time inside its transaction, the open cases locked (PostgreSQL
+# FOR UPDATE; SQLite's transaction holds the write lock from its start).
 _CHUNK_ATTEMPTS = 3
 
 
@@ -362,7 +366,17 @@ def _catalog_and_teams() -> tuple[ServiceCatalog, dict[str, Team]]:
     return catalog, teams
 
 
-def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
+def _open_or_attach_chunk(ids: list[int], prices: _Prices, *, locked: bool = False) -> int:
+    """Open or join cases for one chunk: read and decide, then write in one transaction that
+    checks each case it changes is still as read (``WriteConflict`` otherwise). ``locked``:
+    all of it in one transaction, the open cases locked while deciding (no check needed)."""
+    if locked:
+        with transaction.atomic():
+            return _decide_and_write(ids, prices, locked=True)
+    return _decide_and_write(ids, prices, locked=False)
+
+
+def _decide_and_write(ids: list[int], prices: _Prices, *, locked: bool) -> int:
     rows = pipeline_rows(ids=ids)  # not yet in a case; with tier, need and sentiment
     if not rows:
         return 0
@@ -383,7 +397,7 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
     # message can take one (the latest open case of a customer and channel always passes
     # when any of theirs does), and the cases that emails answer by their headers.
     since = rows[0]["occurred_at"] - window
-    for found in (
+    found_cases = (
         Case.objects.filter(
             Q(last_message_at__gte=since) | Q(pk__in={*answered.values(), *named.values()}),
             customer_id__in=customer_ids,
@@ -391,7 +405,10 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
         )
         .defer(*_NOT_DECIDED_ON)
         .order_by("last_message_at", "id")
-    ):
+    )
+    if locked:
+        found_cases = found_cases.select_for_update(no_key=True)
+    for found in found_cases:
         open_cases[(found.customer_id, found.channel)] = found  # the latest one wins
         by_pk[found.pk] = found
     batch = _Batch(new_cases=[], changed={}, links=[], events=[])
@@ -443,7 +460,7 @@ def _open_or_attach_chunk(ids: list[int], prices: _Prices) -> int:
     # it) and run in a transaction; a case changed since it was read above (an agent, a
     # rule) fails the update's check, and the chunk is decided again.
     with transaction.atomic():
-        _write(batch)
+        _write(batch, guard=not locked)
         cases_route(cases=batch.new_cases)  # routing (docs/routing.md)
     return len(batch.links)
 
@@ -507,7 +524,7 @@ def _attach_reply(batch: _Batch, case: Case, row: Mapping[str, Any]) -> None:
         )
 
 
-def _write(batch: _Batch) -> None:
+def _write(batch: _Batch, *, guard: bool = True) -> None:
     """Insert the new cases, then the links and events (which now know their case ids)."""
     at, as_json = datetime_adapter(), json_adapter()
     now_ = timezone.now()
@@ -533,7 +550,7 @@ def _write(batch: _Batch) -> None:
     ids = insert_rows_with_ids(table=Case._meta.db_table, columns=columns, rows=rows, types=types)
     for case, pk in zip(batch.new_cases, ids, strict=True):
         case.pk = pk
-    _update_changed(batch.changed.values(), now)
+    _update_changed(batch.changed.values(), now, guard=guard)
     insert_rows(
         table=CaseInteraction._meta.db_table,
         columns=("case_id", "interaction_id", "role", "attached_at"),
@@ -563,9 +580,12 @@ def _write(batch: _Batch) -> None:
     )
 
 
-def _update_changed(changed: Iterable[tuple[Case, set[str]]], now: Any) -> None:
+def _update_changed(
+    changed: Iterable[tuple[Case, set[str]]], now: Any, *, guard: bool = True
+) -> None:
     """The changed fields of cases already stored: one bulk update per set of fields, of the
-    cases still as they were read (``WriteConflict`` when one changed meanwhile)."""
+    cases still as they were read (``WriteConflict`` when one changed meanwhile; ``guard``
+    False: the caller holds the cases' locks)."""
     groups: dict[tuple[str, ...], list[Case]] = {}
     for case, names in changed:
         groups.setdefault(tuple(sorted(names)), []).append(case)
@@ -574,8 +594,8 @@ def _update_changed(changed: Iterable[tuple[Case, set[str]]], now: Any) -> None:
         model_fields: list[Any] = [Case._meta.get_field(name) for name in group]
         rows = [
             (case.pk, *(f.get_db_prep_value(getattr(case, f.attname), connection)
-                        for f in model_fields), now, updated.get_db_prep_value(
-                            case.updated_at, connection))
+                        for f in model_fields), now,
+             *((updated.get_db_prep_value(case.updated_at, connection),) if guard else ()))
             for case in cases
         ]  # fmt: skip
         update_rows(
@@ -583,7 +603,7 @@ def _update_changed(changed: Iterable[tuple[Case, set[str]]], now: Any) -> None:
             columns=[f.column for f in model_fields] + ["updated_at"],
             rows=rows,
             types=[_PG_TYPES[f.get_internal_type()] for f in model_fields] + ["timestamptz"],
-            unchanged=("updated_at", "timestamptz"),
+            unchanged=("updated_at", "timestamptz") if guard else None,
         )
 
 
