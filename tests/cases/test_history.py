@@ -37,8 +37,9 @@ def _case(shop: Shop, day: int = 25) -> Case:
 
 
 def test_a_past_resolution_sets_resolved_at_and_its_sla_outcome(
-    shop: Shop, django_capture_on_commit_callbacks: Any
+    shop: Shop, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # a real queue
     early, late = _case(shop), _case(shop)
     assert early.resolution_due == dt.datetime(2026, 11, 29, 6, 30, tzinfo=dt.UTC)
     agent = shop.agents["service"]
