@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from khoshnud.cases.metrics import period_bounds
 from khoshnud.cases.models import Case, CaseStatus
-from khoshnud.db import datetime_adapter, json_adapter, update_rows
+from khoshnud.db import datetime_adapter, insert_rows, json_adapter, update_rows
 from khoshnud.feedback.models import CaseVerdict, DelightAction, SurveyResponse, Verdict
 from khoshnud.inputs import InputError, clean_str
 
@@ -115,68 +115,67 @@ def verdicts_decide(
     judged = 0
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
-        cases = list(Case.objects.filter(pk__in=chunk))
-        done = [
-            c for c in cases
-            if c.resolved_at is not None and c.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-        ]  # fmt: skip
-        CaseVerdict.objects.filter(case_id__in=chunk).exclude(
-            case_id__in=[c.pk for c in done]
-        ).delete()
-        scores: dict[int, list[tuple[str, int]]] = {}
-        last_fact: dict[int, dt.datetime] = {}
-        for case_id, kind, score, answered_at in SurveyResponse.objects.filter(
-            case_id__in=chunk, score__isnull=False
-        ).values_list("case_id", "kind", "score", "answered_at"):
-            if score is not None and case_id is not None:
-                scores.setdefault(case_id, []).append((kind, score))
-                last_fact[case_id] = max(answered_at, last_fact.get(case_id, answered_at))
-        delighted: set[int] = set()
-        for case_id, created_at in DelightAction.objects.filter(case_id__in=chunk).values_list(
-            "case_id", "created_at"
-        ):
-            delighted.add(case_id)
-            last_fact[case_id] = max(created_at, last_fact.get(case_id, created_at))
-        existing = dict(CaseVerdict.objects.filter(case_id__in=chunk).values_list("case_id", "pk"))
-        new: list[CaseVerdict] = []
-        changed: list[tuple[Any, ...]] = []
-        for case in done:
-            assert case.resolved_at is not None
-            verdict, reasons = judge(
-                first_response_due=case.first_response_due,
-                first_responded_at=case.first_responded_at,
-                resolution_due=case.resolution_due,
-                resolved_at=case.resolved_at,
-                scores=scores.get(case.pk, []),
-                delighted=case.pk in delighted,
+        with transaction.atomic():  # one chunk's reads and writes together
+            cases = list(Case.objects.filter(pk__in=chunk))
+            done = [
+                c for c in cases
+                if c.resolved_at is not None and c.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+            ]  # fmt: skip
+            CaseVerdict.objects.filter(case_id__in=chunk).exclude(
+                case_id__in=[c.pk for c in done]
+            ).delete()
+            scores: dict[int, list[tuple[str, int]]] = {}
+            last_fact: dict[int, dt.datetime] = {}
+            for case_id, kind, score, answered_at in SurveyResponse.objects.filter(
+                case_id__in=chunk, score__isnull=False
+            ).values_list("case_id", "kind", "score", "answered_at"):
+                if score is not None and case_id is not None:
+                    scores.setdefault(case_id, []).append((kind, score))
+                    last_fact[case_id] = max(answered_at, last_fact.get(case_id, answered_at))
+            delighted: set[int] = set()
+            for case_id, created_at in DelightAction.objects.filter(case_id__in=chunk).values_list(
+                "case_id", "created_at"
+            ):
+                delighted.add(case_id)
+                last_fact[case_id] = max(created_at, last_fact.get(case_id, created_at))
+            existing = dict(
+                CaseVerdict.objects.filter(case_id__in=chunk).values_list("case_id", "pk")
             )
-            when = decided_at
-            if historical:
-                when = max(case.resolved_at, last_fact.get(case.pk, case.resolved_at))
-            if case.pk in existing:
-                changed.append(
-                    (existing[case.pk], verdict, as_json(reasons), at(case.resolved_at), at(when))
+            new: list[tuple[Any, ...]] = []
+            changed: list[tuple[Any, ...]] = []
+            for case in done:
+                assert case.resolved_at is not None
+                verdict, reasons = judge(
+                    first_response_due=case.first_response_due,
+                    first_responded_at=case.first_responded_at,
+                    resolution_due=case.resolution_due,
+                    resolved_at=case.resolved_at,
+                    scores=scores.get(case.pk, []),
+                    delighted=case.pk in delighted,
                 )
-            else:
-                new.append(
-                    CaseVerdict(
-                        case_id=case.pk,
-                        verdict=verdict,
-                        reasons=reasons,
-                        resolved_at=case.resolved_at,
-                        decided_at=when,
-                    )
-                )
-        CaseVerdict.objects.bulk_create(new, batch_size=500)
-        # One prepared UPDATE (bulk_update builds a CASE per row and field: seconds per
-        # thousand verdicts on SQLite).
-        update_rows(
-            table=CaseVerdict._meta.db_table,
-            columns=("verdict", "reasons", "resolved_at", "decided_at"),
-            rows=changed,
-            types=("text", "jsonb", "timestamptz", "timestamptz"),
-        )
-        judged += len(done)
+                when = decided_at
+                if historical:
+                    when = max(case.resolved_at, last_fact.get(case.pk, case.resolved_at))
+                row = (verdict, as_json(reasons), at(case.resolved_at), at(when))
+                if case.pk in existing:
+                    changed.append((existing[case.pk], *row))
+                else:
+                    new.append((case.pk, *row))
+            # Multi-row statements, the values prepared once (bulk_create and bulk_update prepare
+            # each value through its field, and bulk_update builds a CASE per row and field:
+            # seconds per thousand verdicts on SQLite).
+            columns = ("verdict", "reasons", "resolved_at", "decided_at")
+            types = ("text", "jsonb", "timestamptz", "timestamptz")
+            insert_rows(
+                table=CaseVerdict._meta.db_table,
+                columns=("case_id", *columns),
+                rows=new,
+                types=("bigint", *types),
+            )
+            update_rows(
+                table=CaseVerdict._meta.db_table, columns=columns, rows=changed, types=types
+            )
+            judged += len(done)
     return judged
 
 
