@@ -6,7 +6,8 @@ One case at a time, ``case_assign``, ``case_status_set`` and ``case_kind_change`
 too, but cost a dozen queries each: 16 ms a change on SQLite, four minutes for the demo's
 16,000 cases. Here the same rules run in memory over a chunk of cases and the rows are written
 together (one prepared UPDATE per set of changed fields: Django's ``bulk_update`` builds a
-CASE per row and per field, measured 28 of the 30 s this service took for the demo).
+CASE per row and per field: measured under cProfile, 52 of the 53 s this service took for
+the demo's 24,000 changes on SQLite; 6 s now, 1.6 s of it the UPDATEs).
 """
 
 from __future__ import annotations
