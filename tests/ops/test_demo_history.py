@@ -89,6 +89,9 @@ def test_demo_history_is_worked_in_the_past_and_shows_on_the_dashboard(
     # about the case), not at the build.
     for verdict in CaseVerdict.objects.select_related("case")[:200]:
         assert verdict.resolved_at <= verdict.decided_at < now - dt.timedelta(minutes=29)
+    # A follow-up resolved in the history has its outcome dated at the resolution.
+    for recovery in Recovery.objects.filter(outcome="resolved").select_related("case"):
+        assert recovery.outcome_at == recovery.case.resolved_at
     # The history's resolutions queued nothing: no verdict / survey task, no follow-up rule.
     queued = set(DBTaskResult.objects.values_list("task_path", flat=True))
     assert not queued & {

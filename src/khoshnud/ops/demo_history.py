@@ -467,13 +467,14 @@ def _recoveries(
         plans.append(Plan(case=case, actor=actor, language=language, outcome="resolved"))
     _replies(rng, source, plans, now)
     _work(rng, desk, plans, now)
-    resolved = list(
+    resolved_at = dict(
         Case.objects.filter(
             pk__in=[p.case.pk for p in plans], resolved_at__isnull=False
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "resolved_at")
     )
+    resolved = sorted(resolved_at)
     for case_id in resolved:
-        recoveries_case_resolved(case_id=case_id)
+        recoveries_case_resolved(case_id=case_id, at=resolved_at[case_id])
     events = []
     spoken = {p.case.pk: p.language[:2] for p in plans}
     for answer, case in followed:
