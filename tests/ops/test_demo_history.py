@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from khoshnud import events
 from khoshnud.cases.models import Case, CaseEvent
@@ -24,6 +25,8 @@ def test_demo_history_is_worked_in_the_past_and_shows_on_the_dashboard(
     settings: Any, tmp_path: Any
 ) -> None:
     settings.DATA_DIR = tmp_path
+    # The demo's own queue (tests run tasks at once): what the build leaves for the worker.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     ensure_demo_staff()
     counts = build_demo(customers=150)
     now = timezone.now()
@@ -81,3 +84,18 @@ def test_demo_history_is_worked_in_the_past_and_shows_on_the_dashboard(
     assert totals["delight_rate"] is not None and totals["delight_rate"] > 0
     if Recovery.objects.filter(won_back__isnull=False).exists():
         assert totals["recovery_rate"] is not None
+
+    # Verdicts are dated when they would have been decided (the resolution or a later answer
+    # about the case), not at the build.
+    for verdict in CaseVerdict.objects.select_related("case")[:200]:
+        assert verdict.resolved_at <= verdict.decided_at < now - dt.timedelta(minutes=29)
+    # A follow-up resolved in the history has its outcome dated at the resolution.
+    for recovery in Recovery.objects.filter(outcome="resolved").select_related("case"):
+        assert recovery.outcome_at == recovery.case.resolved_at
+    # The history's resolutions queued nothing: no verdict / survey task, no follow-up rule.
+    queued = set(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert not queued & {
+        "khoshnud.feedback.tasks.after_case_resolved",
+        "khoshnud.feedback.tasks.invite_after_case",
+        "khoshnud.cases.tasks.open_follow_up",
+    }, queued

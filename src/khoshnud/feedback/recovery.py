@@ -139,9 +139,10 @@ def recovery_rate(won_back: int, answered_again: int) -> float | None:
     return None if answered_again == 0 else round(100 * won_back / answered_again, 1)
 
 
-def recoveries_case_resolved(*, case_id: int) -> int:
+def recoveries_case_resolved(*, case_id: int, at: dt.datetime | None = None) -> int:
     """The care case of a follow-up was resolved: its outcome is "resolved" unless staff
-    recorded another one. Idempotent."""
+    recorded another one, dated ``at`` (the resolution recorded after the fact) or now.
+    Idempotent."""
     return Recovery.objects.filter(case_id=case_id, outcome=RecoveryOutcome.OPEN).update(
-        outcome=RecoveryOutcome.RESOLVED, outcome_at=timezone.now()
+        outcome=RecoveryOutcome.RESOLVED, outcome_at=at or timezone.now()
     )

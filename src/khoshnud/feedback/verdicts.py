@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from khoshnud.cases.metrics import period_bounds
 from khoshnud.cases.models import Case, CaseStatus
+from khoshnud.db import datetime_adapter, insert_rows, json_adapter, update_rows
 from khoshnud.feedback.models import CaseVerdict, DelightAction, SurveyResponse, Verdict
 from khoshnud.inputs import InputError, clean_str
 
@@ -98,54 +99,83 @@ def verdicts_after_answers(*, responses: Sequence[SurveyResponse]) -> None:
     verdicts_decide(case_ids=[r.case_id for r in responses if r.case_id is not None])
 
 
-def verdicts_decide(*, case_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+def verdicts_decide(
+    *, case_ids: Iterable[int], now: dt.datetime | None = None, historical: bool = False
+) -> int:
     """``case_verdict_decide`` for many cases at once (an import of answers, a history of
     resolutions): the same verdicts, from three reads and bulk writes per thousand cases.
-    → how many cases have a verdict now."""
+    ``historical``: a history judged after the fact — each verdict is dated when the last fact
+    that decides it happened (the resolution, the latest answer about the case, the latest
+    delight action), as the worker would have dated it then; otherwise ``now``. (The insights
+    refresh finds changed verdicts by ``decided_at``: a historical call is for a history whose
+    rollups are rebuilt after it.) → how many cases have a verdict now."""
     ids = sorted({int(i) for i in case_ids})
     decided_at = now or timezone.now()
+    at, as_json = datetime_adapter(), json_adapter()
     judged = 0
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
-        cases = list(Case.objects.filter(pk__in=chunk))
-        done = [
-            c for c in cases
-            if c.resolved_at is not None and c.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-        ]  # fmt: skip
-        CaseVerdict.objects.filter(case_id__in=chunk).exclude(
-            case_id__in=[c.pk for c in done]
-        ).delete()
-        scores: dict[int, list[tuple[str, int]]] = {}
-        for case_id, kind, score in SurveyResponse.objects.filter(
-            case_id__in=chunk, score__isnull=False
-        ).values_list("case_id", "kind", "score"):
-            if score is not None and case_id is not None:
-                scores.setdefault(case_id, []).append((kind, score))
-        delighted = set(
-            DelightAction.objects.filter(case_id__in=chunk).values_list("case_id", flat=True)
-        )
-        existing = {v.case_id: v for v in CaseVerdict.objects.filter(case_id__in=chunk)}
-        new: list[CaseVerdict] = []
-        changed: list[CaseVerdict] = []
-        for case in done:
-            assert case.resolved_at is not None
-            verdict, reasons = judge(
-                first_response_due=case.first_response_due,
-                first_responded_at=case.first_responded_at,
-                resolution_due=case.resolution_due,
-                resolved_at=case.resolved_at,
-                scores=scores.get(case.pk, []),
-                delighted=case.pk in delighted,
+        with transaction.atomic():  # one chunk's reads and writes together
+            cases = list(Case.objects.filter(pk__in=chunk))
+            done = [
+                c for c in cases
+                if c.resolved_at is not None and c.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+            ]  # fmt: skip
+            CaseVerdict.objects.filter(case_id__in=chunk).exclude(
+                case_id__in=[c.pk for c in done]
+            ).delete()
+            scores: dict[int, list[tuple[str, int]]] = {}
+            last_fact: dict[int, dt.datetime] = {}
+            for case_id, kind, score, answered_at in SurveyResponse.objects.filter(
+                case_id__in=chunk, score__isnull=False
+            ).values_list("case_id", "kind", "score", "answered_at"):
+                if score is not None and case_id is not None:
+                    scores.setdefault(case_id, []).append((kind, score))
+                    last_fact[case_id] = max(answered_at, last_fact.get(case_id, answered_at))
+            delighted: set[int] = set()
+            for case_id, created_at in DelightAction.objects.filter(case_id__in=chunk).values_list(
+                "case_id", "created_at"
+            ):
+                delighted.add(case_id)
+                last_fact[case_id] = max(created_at, last_fact.get(case_id, created_at))
+            existing = dict(
+                CaseVerdict.objects.filter(case_id__in=chunk).values_list("case_id", "pk")
             )
-            row = existing.get(case.pk) or CaseVerdict(case_id=case.pk)
-            row.verdict, row.reasons = verdict, reasons
-            row.resolved_at, row.decided_at = case.resolved_at, decided_at
-            (changed if row.pk else new).append(row)
-        CaseVerdict.objects.bulk_create(new, batch_size=500)
-        CaseVerdict.objects.bulk_update(
-            changed, ["verdict", "reasons", "resolved_at", "decided_at"], batch_size=500
-        )
-        judged += len(done)
+            new: list[tuple[Any, ...]] = []
+            changed: list[tuple[Any, ...]] = []
+            for case in done:
+                assert case.resolved_at is not None
+                verdict, reasons = judge(
+                    first_response_due=case.first_response_due,
+                    first_responded_at=case.first_responded_at,
+                    resolution_due=case.resolution_due,
+                    resolved_at=case.resolved_at,
+                    scores=scores.get(case.pk, []),
+                    delighted=case.pk in delighted,
+                )
+                when = decided_at
+                if historical:
+                    when = max(case.resolved_at, last_fact.get(case.pk, case.resolved_at))
+                row = (verdict, as_json(reasons), at(case.resolved_at), at(when))
+                if case.pk in existing:
+                    changed.append((existing[case.pk], *row))
+                else:
+                    new.append((case.pk, *row))
+            # Multi-row statements, the values prepared once (bulk_create and bulk_update prepare
+            # each value through its field, and bulk_update builds a CASE per row and field:
+            # seconds per thousand verdicts on SQLite).
+            columns = ("verdict", "reasons", "resolved_at", "decided_at")
+            types = ("text", "jsonb", "timestamptz", "timestamptz")
+            insert_rows(
+                table=CaseVerdict._meta.db_table,
+                columns=("case_id", *columns),
+                rows=new,
+                types=("bigint", *types),
+            )
+            update_rows(
+                table=CaseVerdict._meta.db_table, columns=columns, rows=changed, types=types
+            )
+            judged += len(done)
     return judged
 
 

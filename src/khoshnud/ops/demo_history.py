@@ -39,7 +39,6 @@ from khoshnud.accounts.selectors import user_has_role
 from khoshnud.cases.history import HistoryStep, case_history_record
 from khoshnud.cases.models import OPEN_STATUSES, Case, CaseKind, CaseStatus
 from khoshnud.cases.routing import assignment_refusal
-from khoshnud.cases.services import case_kind_change
 from khoshnud.customers.models import Customer
 from khoshnud.feedback.models import SurveyResponse
 from khoshnud.feedback.recovery import recoveries_after_answers, recoveries_case_resolved, unhappy
@@ -55,7 +54,6 @@ from khoshnud.ops.demo_content import REPLIES, SURVEY_COMMENTS
 RECENT = dt.timedelta(days=3)
 # Nothing is dated closer to the build than this (a history, not what is happening now).
 MARGIN = dt.timedelta(minutes=30)
-_BATCH = 300  # cases handed off per transaction (SQLite commits are what a build waits for)
 MINUTE = dt.timedelta(minutes=1)
 
 
@@ -115,6 +113,12 @@ class Plan:
     reopen: bool = False
     close_after: bool = False
     reply_at: dt.datetime | None = None
+    handed_at: dt.datetime | None = None  # when service handed it to support
+
+    @property
+    def since(self) -> dt.datetime:
+        """When its (last) team got it: its replies and work come after."""
+        return self.handed_at or self.case.opened_at
 
 
 def demo_history(
@@ -159,10 +163,14 @@ def demo_history(
         f"{worked['resolved']} cases resolved, {worked['closed']} closed, {worked['reopened']} "
         f"reopened, {counts['handed_off']} handed off, {worked['waiting']} waiting"
     )
-    counts["verdicts"] = _judge([p.case.pk for p in plans if p.outcome == "resolved"])
     answered = _answers_about_cases(rng, source, plans, now)
     counts["case_answers"] = len(answered)
-    counts.update(_recoveries(rng, source, desk, answered, now))
+    recovered = _recoveries(rng, source, desk, answered, now)
+    counts.update(recovered.counts)
+    # Judged once, after every answer about them: dated when they would have been decided.
+    counts["verdicts"] = _judge(
+        [p.case.pk for p in plans if p.outcome == "resolved"] + recovered.resolved
+    )
     progress(
         f"{counts['verdicts']} verdicts, {counts['case_answers']} answers about cases, "
         f"{counts['follow_ups']} care follow-ups ({counts['won_back']} won back)"
@@ -202,24 +210,27 @@ def _plans(rng: random.Random, desk: Desk, cases: Sequence[Case]) -> list[Plan]:
 
 def _hand_off(rng: random.Random, desk: Desk, plans: Sequence[Plan], now: dt.datetime) -> int:
     """Service hands these to support (a product fault, not a question) soon after they
-    opened; the case's new team answers it from then on."""
-    done = 0
-    for chunk in _chunks(plans):
-        with transaction.atomic():
-            for plan in chunk:
-                at = plan.case.opened_at + rng.randrange(10, 180) * MINUTE
-                if at > now:
-                    continue
-                plan.case = case_kind_change(
-                    case_id=plan.case.pk,
-                    kind=CaseKind.SUPPORT,
-                    actor=plan.actor,
-                    reason="a product fault: support's",
-                    at=at,
-                )
-                # Support's agent from now on (its manager when none speaks the language).
-                plan.actor = desk.agent_for(plan.case, plan.language) or desk.manager or plan.actor
-                done += 1
+    opened, recorded in bulk (``case_history_record``: ``case_kind_change``'s rules); the
+    case's new team answers it from then on."""
+    steps = []
+    for plan in plans:
+        at = plan.case.opened_at + rng.randrange(10, 180) * MINUTE
+        if at > now:
+            continue
+        plan.handed_at = at
+        steps.append(
+            HistoryStep(
+                plan.case.pk, at, plan.actor, kind=CaseKind.SUPPORT,
+                reason="a product fault: support's",
+            )
+        )  # fmt: skip
+    done = case_history_record(steps=steps).handed_off
+    fresh = Case.objects.in_bulk([p.case.pk for p in plans if p.handed_at is not None])
+    for plan in plans:
+        if plan.case.pk in fresh:
+            plan.case = fresh[plan.case.pk]
+            # Support's agent from now on (its manager when none speaks the language).
+            plan.actor = desk.agent_for(plan.case, plan.language) or desk.manager or plan.actor
     return done
 
 
@@ -247,7 +258,7 @@ def _replies(rng: random.Random, source: str, plans: Sequence[Plan], now: dt.dat
         case = plan.case
         if plan.outcome == "left" or case.first_responded_at is not None:
             continue
-        at = _around(rng, case.opened_at, case.first_response_due, met=0.75)
+        at = _around(rng, plan.since, case.first_response_due, met=0.75)
         if at > now:
             continue
         plan.reply_at = at
@@ -269,12 +280,14 @@ def _replies(rng: random.Random, source: str, plans: Sequence[Plan], now: dt.dat
 
 
 def _ingest(events: Sequence[dict[str, Any]]) -> list[int]:
-    """Store the events and run the pipeline on them now (the worker's later run finds them
-    done: every step is idempotent); → the new interactions' ids."""
+    """Store the events and run the pipeline on them now, classified by the fast path like
+    the rest of the history (the worker's later run finds them done: every step is
+    idempotent); → the new interactions' ids."""
     ids: list[int] = []
     for i in range(0, len(events), 1000):
         results = events_ingest(events=list(events[i : i + 1000]))
         ids += [r.id for r in results if r.status == "created" and r.id is not None]
+    interactions_classify(interaction_ids=ids, fast=True)
     pipeline_run(interaction_ids=ids)
     return ids
 
@@ -305,7 +318,7 @@ def _work_one(
     case, actor = plan.case, plan.actor
     done: dict[str, int] = {}
     replied = case.first_responded_at
-    start = case.opened_at + rng.randrange(2, 30) * MINUTE
+    start = plan.since + rng.randrange(2, 30) * MINUTE
     if case.assignee_id is None and not user_has_role(actor, Role.MANAGER):
         # The agent takes it when they first look at it (at the latest, when they answer).
         taken = min(start, replied or start)
@@ -347,9 +360,10 @@ def _work_one(
 
 
 def _judge(case_ids: Iterable[int]) -> int:
-    """The verdict of each resolved case (the worker's ``after_case_resolved`` task would
-    decide it too, later: the same rule)."""
-    return verdicts_decide(case_ids=case_ids)
+    """The verdict of each resolved case, dated when it would have been decided (its
+    resolution or the last answer about it): the rule of the worker's ``after_case_resolved``
+    task, which a past resolution does not queue (``case_history_record``)."""
+    return verdicts_decide(case_ids=case_ids, historical=True)
 
 
 def _answers_about_cases(
@@ -409,13 +423,19 @@ def _answer(
     }
 
 
+@dataclass
+class Recovered:
+    counts: dict[str, int]
+    resolved: list[int]  # the follow-up cases resolved (the caller judges them)
+
+
 def _recoveries(
     rng: random.Random,
     source: str,
     desk: Desk,
     answers: Sequence[SurveyResponse],
     now: dt.datetime,
-) -> dict[str, int]:
+) -> Recovered:
     """One unhappy answer in seven older than a month opens a care follow-up when they came in
     (an import opens none: the moment has passed, so the demo opens them at their moment);
     care answers and resolves it within two days, and two customers in three answer again
@@ -447,14 +467,14 @@ def _recoveries(
         plans.append(Plan(case=case, actor=actor, language=language, outcome="resolved"))
     _replies(rng, source, plans, now)
     _work(rng, desk, plans, now)
-    resolved = list(
+    resolved_at = dict(
         Case.objects.filter(
             pk__in=[p.case.pk for p in plans], resolved_at__isnull=False
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "resolved_at")
     )
-    _judge(resolved)
+    resolved = sorted(resolved_at)
     for case_id in resolved:
-        recoveries_case_resolved(case_id=case_id)
+        recoveries_case_resolved(case_id=case_id, at=resolved_at[case_id])
     events = []
     spoken = {p.case.pk: p.language[:2] for p in plans}
     for answer, case in followed:
@@ -467,9 +487,4 @@ def _recoveries(
         events.append(_answer(source, case, f"case{case.pk}-again", at, "csat", score, rng, spoken))
         counts["won_back"] += not unhappy("csat", score)
     _ingest(events)
-    return counts
-
-
-def _chunks(items: Sequence[Plan]) -> Iterable[Sequence[Plan]]:
-    for i in range(0, len(items), _BATCH):
-        yield items[i : i + _BATCH]
+    return Recovered(counts, resolved)
