@@ -270,6 +270,19 @@ def test_blank_cases_are_the_same_unsaved_case_as_the_constructor() -> None:
     assert again.tags == [] and built.tags == []
 
 
+def _a_case_and_a_second_message(shop: Shop, ingest: Ingest) -> tuple[int, Case, int]:
+    """A service case opened by a message at 09:00 Tehran, and the customer's next message on
+    the same channel at 10:00 (stored and classified, not yet in a case)."""
+    [first] = ingest(shop.customer, [("q1", "email", "inbound", "2026-12-01T09:00:00+03:30",
+                                      "price of the grinder?")])  # fmt: skip
+    analysed(first, shop.customer.pk, "service")
+    case_open_or_attach(interaction_ids=[first])
+    [second] = ingest(shop.customer, [("q2", "email", "inbound", "2026-12-01T10:00:00+03:30",
+                                       "and delivery?")])  # fmt: skip
+    analysed(second, shop.customer.pk, "service")
+    return first, Case.objects.get(), second
+
+
 def test_a_case_resolved_between_the_steps_read_and_its_write_is_not_reopened(
     shop: Shop, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,14 +291,7 @@ def test_a_case_resolved_between_the_steps_read_and_its_write_is_not_reopened(
     # message opens a new case instead of bumping the resolved one.
     import khoshnud.cases.services as services
 
-    [first] = ingest(shop.customer, [("q1", "email", "inbound", "2026-12-01T09:00:00+03:30",
-                                      "price of the grinder?")])  # fmt: skip
-    analysed(first, shop.customer.pk, "service")
-    case_open_or_attach(interaction_ids=[first])
-    old = Case.objects.get()
-    [second] = ingest(shop.customer, [("q2", "email", "inbound", "2026-12-01T10:00:00+03:30",
-                                       "and delivery?")])  # fmt: skip
-    analysed(second, shop.customer.pk, "service")
+    _first, old, second = _a_case_and_a_second_message(shop, ingest)
     real_attach, real_write, calls = services._attach_inbound, services._write, []
 
     def agent_resolves_meanwhile(batch: Any, case: Case, *args: Any) -> None:
@@ -345,14 +351,7 @@ def test_a_case_changing_on_every_try_is_joined_on_the_last_one_which_holds_the_
     # and writes without the check. The message joins the case; nothing is lost or doubled.
     import khoshnud.cases.services as services
 
-    [first] = ingest(shop.customer, [("p1", "email", "inbound", "2026-12-01T09:00:00+03:30",
-                                      "price of the grinder?")])  # fmt: skip
-    analysed(first, shop.customer.pk, "service")
-    case_open_or_attach(interaction_ids=[first])
-    old = Case.objects.get()
-    [second] = ingest(shop.customer, [("p2", "email", "inbound", "2026-12-01T10:00:00+03:30",
-                                       "and delivery?")])  # fmt: skip
-    analysed(second, shop.customer.pk, "service")
+    first, old, second = _a_case_and_a_second_message(shop, ingest)
     real_attach, real_write, guards = services._attach_inbound, services._write, []
 
     def agent_edits_meanwhile(batch: Any, case: Case, *args: Any) -> None:
