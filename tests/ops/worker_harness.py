@@ -81,9 +81,25 @@ def worker_process(log: Path, *args: str, lease: int = LEASE_SECONDS) -> Iterato
 
 
 def kill_group(process: subprocess.Popen) -> None:
+    """Kill the worker's whole process group, then end the database sessions it left behind.
+
+    A killed client's PostgreSQL backend runs its statement on, holding its locks, until it
+    notices: the test's teardown (a TRUNCATE of every table) then deadlocked with it now and
+    then. So the other sessions of the test database are ended, and awaited, here."""
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+    if connection.vendor != "postgresql":
+        return
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(pg_terminate_backend(pid)) {others}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT count(*) {others}")
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
 
 
 def ingest_messages(count: int, batch: int, prefix: str = "m") -> list[int]:
