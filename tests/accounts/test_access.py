@@ -75,6 +75,8 @@ API_RULES: dict[tuple[str, str], tuple[Role, str, int]] = {
     ("get", "/api/v1/cases"): (Role.AGENT, READ, 200),
     ("get", "/api/v1/cases/{case_id}"): (Role.MANAGER, READ, 200),
     ("post", "/api/v1/cases/{case_id}/replies"): (Role.MANAGER, WRITE, 201),
+    ("patch", "/api/v1/cases/{case_id}"): (Role.MANAGER, WRITE, 200),
+    ("post", "/api/v1/cases/{case_id}/notes"): (Role.MANAGER, WRITE, 201),
     ("post", "/api/v1/channels/email/inbound"): (Role.AGENT, WRITE, 201),
     # Channel accounts hold credentials: the admin role only.
     ("post", "/api/v1/channels/accounts"): (Role.ADMIN, WRITE, 201),
@@ -315,6 +317,8 @@ def _api_body(path: str, method: str, w: dict[str, Any]) -> dict[str, Any] | byt
         },
         "/api/v1/interactions/{interaction_id}/analysis": {"need": "care"},
         "/api/v1/cases/{case_id}/replies": {"text": "Your grinder ships tomorrow."},
+        "/api/v1/cases/{case_id}": {"priority": "high"},
+        "/api/v1/cases/{case_id}/notes": {"text": "Called the courier."},
         "/api/v1/agents/me/availability": {"available": False},
         "/api/v1/case-rules/{rule_kind}": {"enabled": True},
         "/api/v1/channels/accounts/{account_id}": {"name": "Shop bot (old)"},

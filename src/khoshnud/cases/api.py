@@ -1,4 +1,5 @@
-"""API for cases: open one by hand, read one, list a customer's cases, reply to one; an agent's
+"""API for cases: open one by hand, read one, list a customer's cases, change one (status,
+priority, hand-off, assignee, product), reply to one, add an internal note; an agent's
 availability for routing."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -16,10 +18,18 @@ from khoshnud.accounts.models import Role, Scope
 from khoshnud.cases.access import access_case, access_case_kind, cases_visible_to
 from khoshnud.cases.assignment import agent_availability_set
 from khoshnud.cases.models import Case, CaseRule
+from khoshnud.cases.products import case_product_set
 from khoshnud.cases.replies import CaseClosed, case_reply
 from khoshnud.cases.rules import case_rule_set, case_rules
 from khoshnud.cases.selectors import case_interaction_ids, case_summary
-from khoshnud.cases.services import case_open
+from khoshnud.cases.services import (
+    case_assign,
+    case_kind_change,
+    case_note_add,
+    case_open,
+    case_priority_set,
+    case_status_set,
+)
 from khoshnud.inputs import InputError
 
 router = Router(tags=["cases"])
@@ -143,6 +153,87 @@ def list_cases(
     if kind:
         qs = qs.filter(kind=kind)
     return _out(list(qs.order_by("-opened_at", "-id")[:limit]))
+
+
+class CasePatch(Schema):
+    kind: str | None = Field(
+        None, examples=["support"], description="hand the case off to this kind's team"
+    )
+    assignee_id: int | None = Field(
+        None, description="an agent of the case's team; null unassigns (only when sent)"
+    )
+    status: str | None = Field(
+        None, examples=["resolved"], description="open, waiting, resolved or closed"
+    )
+    priority: str | None = Field(None, examples=["high"], description="low, normal, high, urgent")
+    product: str | None = Field(
+        None, examples=["GRD-1"], description="a product's SKU; an empty string clears it"
+    )
+    reason: str = Field("", max_length=200, description="kept in the case history")
+
+
+@router.patch("/cases/{case_id}", response=CaseOut)
+def change_case(request: HttpRequest, case_id: int, payload: CasePatch) -> dict[str, Any]:
+    """Change a case as the desk does: hand it off (`kind`), assign it (`assignee_id`), move its
+    status, set its priority or product — only the fields sent, in that order, all or none:
+    422 names the field at fault and nothing is changed (a closed case, a move the status
+    table refuses, an agent who is away or outside the team, an unknown SKU). Each change is
+    in the case history under your name."""
+    require(request, scope=Scope.WRITE)
+    sent = payload.model_fields_set
+    try:
+        access_case(user=request.user, case_id=case_id)
+        with transaction.atomic():
+            if payload.kind is not None:
+                case_kind_change(
+                    case_id=case_id, kind=payload.kind, actor=request.user, reason=payload.reason
+                )
+            if "assignee_id" in sent:
+                case_assign(case_id=case_id, assignee_id=payload.assignee_id, actor=request.user)
+            if payload.status is not None:
+                case_status_set(
+                    case_id=case_id,
+                    status=payload.status,
+                    actor=request.user,
+                    reason=payload.reason,
+                )
+            if payload.priority is not None:
+                case_priority_set(case_id=case_id, priority=payload.priority, actor=request.user)
+            if payload.product is not None:
+                case_product_set(case_id=case_id, sku=payload.product, actor=request.user)
+    except Case.DoesNotExist:
+        raise HttpError(404, f"no case #{case_id}") from None
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    except InputError as exc:
+        raise HttpError(422, str(exc)) from None
+    return _out([Case.objects.select_related("team", "assignee", "product").get(pk=case_id)])[0]
+
+
+class NoteIn(Schema):
+    text: str = Field(..., examples=["Called the courier: it leaves tomorrow."])
+
+
+class NoteOut(Schema):
+    id: int = Field(..., description="the note's interaction id (type note, never sent)")
+    case_id: int
+
+
+@router.post("/cases/{case_id}/notes", response={201: NoteOut})
+def add_case_note(request: HttpRequest, case_id: int, payload: NoteIn) -> Status[dict[str, Any]]:
+    """An internal note on the case's thread: in the log and the customer's 360 for staff,
+    never sent to the customer. 422 for an empty or over-long text or a closed case."""
+    require(request, scope=Scope.WRITE)
+    try:
+        access_case(user=request.user, case_id=case_id)
+        note = case_note_add(case_id=case_id, text=payload.text, actor=request.user)
+    except Case.DoesNotExist:
+        raise HttpError(404, f"no case #{case_id}") from None
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    except InputError as exc:
+        raise HttpError(422, str(exc)) from None
+    return Status(201, {"id": note.pk, "case_id": case_id})
 
 
 class TemplateIn(Schema):
