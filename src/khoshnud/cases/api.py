@@ -5,6 +5,8 @@ availability for routing."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -155,6 +157,19 @@ def list_cases(
     return _out(list(qs.order_by("-opened_at", "-id")[:limit]))
 
 
+@contextmanager
+def _desk_errors(case_id: int) -> Iterator[None]:
+    """The desk's refusals as HTTP: 404 unknown case, 403 another team's, 422 a field."""
+    try:
+        yield
+    except Case.DoesNotExist:
+        raise HttpError(404, f"no case #{case_id}") from None
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    except InputError as exc:
+        raise HttpError(422, str(exc)) from None
+
+
 class CasePatch(Schema):
     kind: str | None = Field(
         None, examples=["support"], description="hand the case off to this kind's team"
@@ -181,7 +196,7 @@ def change_case(request: HttpRequest, case_id: int, payload: CasePatch) -> dict[
     in the case history under your name."""
     require(request, scope=Scope.WRITE)
     sent = payload.model_fields_set
-    try:
+    with _desk_errors(case_id):
         access_case(user=request.user, case_id=case_id)
         with transaction.atomic():
             if payload.kind is not None:
@@ -201,12 +216,6 @@ def change_case(request: HttpRequest, case_id: int, payload: CasePatch) -> dict[
                 case_priority_set(case_id=case_id, priority=payload.priority, actor=request.user)
             if payload.product is not None:
                 case_product_set(case_id=case_id, sku=payload.product, actor=request.user)
-    except Case.DoesNotExist:
-        raise HttpError(404, f"no case #{case_id}") from None
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc)) from None
-    except InputError as exc:
-        raise HttpError(422, str(exc)) from None
     return _out([Case.objects.select_related("team", "assignee", "product").get(pk=case_id)])[0]
 
 
@@ -224,15 +233,9 @@ def add_case_note(request: HttpRequest, case_id: int, payload: NoteIn) -> Status
     """An internal note on the case's thread: in the log and the customer's 360 for staff,
     never sent to the customer. 422 for an empty or over-long text or a closed case."""
     require(request, scope=Scope.WRITE)
-    try:
+    with _desk_errors(case_id):
         access_case(user=request.user, case_id=case_id)
         note = case_note_add(case_id=case_id, text=payload.text, actor=request.user)
-    except Case.DoesNotExist:
-        raise HttpError(404, f"no case #{case_id}") from None
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc)) from None
-    except InputError as exc:
-        raise HttpError(422, str(exc)) from None
     return Status(201, {"id": note.pk, "case_id": case_id})
 
 
