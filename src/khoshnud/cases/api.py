@@ -283,22 +283,17 @@ def reply_to_case(request: HttpRequest, case_id: int, payload: ReplyIn) -> Statu
     delivery's. 409 for a closed case; 422 for empty text, a channel that cannot send yet or a
     customer without an address on it — nothing stored."""
     require(request, scope=Scope.WRITE)
-    try:
+    with _desk_errors(case_id):
         case = access_case(user=request.user, case_id=case_id)
-        reply = case_reply(
-            case=case,
-            text=payload.text,
-            actor=request.user,
-            template=payload.template.model_dump() if payload.template else None,
-        )
-    except Case.DoesNotExist:
-        raise HttpError(404, f"no case #{case_id}") from None
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc)) from None
-    except CaseClosed as exc:
-        raise HttpError(409, str(exc)) from None
-    except InputError as exc:
-        raise HttpError(422, str(exc)) from None
+        try:
+            reply = case_reply(
+                case=case,
+                text=payload.text,
+                actor=request.user,
+                template=payload.template.model_dump() if payload.template else None,
+            )
+        except CaseClosed as exc:
+            raise HttpError(409, str(exc)) from None
     return Status(
         201,
         {
